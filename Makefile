@@ -1,0 +1,45 @@
+# make demo : set up .venv (CPU torch) and generate + render a sample dressed subject, with a contact sheet
+# make test : set up .venv and run the test suite
+# GPU users: make setup TORCH_SPEC="torch==2.13.0 --index-url <your CUDA wheel index>"  (see README)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo_out
+
+.PHONY: setup demo test bench clean system-deps
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(TORCH_SPEC)
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	$(PY) -c "import torch, open3d, anny; print('torch', torch.__version__, '| open3d', open3d.__version__)"
+	@if $(PIP) list 2>/dev/null | grep -qi '^torchvision '; then echo "torchvision slipped into $(VENV): refusing" >&2; exit 1; fi
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# open3d needs libusb-1.0 at import time; install it on a fresh Debian/Ubuntu machine.
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then \
+	  echo "installing system library libusb-1.0-0 (needed by open3d)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libusb-1.0-0 >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(VENV)/bin/usr demo --out $(DEMO_OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/synth.py --out benchmarks/results/synth.json
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -1,0 +1,33 @@
+"""The `usr` command line: thin commands over library functions.
+
+Commands are grouped: `usr data ...` (captures and synthetic data), top-level for the pipeline.
+Each command module registers its commands on the app it is given, so this file only wires.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from apps import capture_cli, demo_cli, synth_cli
+
+app = typer.Typer(
+    name="usr",
+    help="Reconstruct dressed people from a few calibrated photos into separate, swappable layers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Captures and synthetic data: generate, import, export, validate.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+synth_cli.register(data_app)
+capture_cli.register(data_app)
+demo_cli.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""fed: federated co-training of the reconstruction field on Flower (federation issue)."""

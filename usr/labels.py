@@ -1,0 +1,45 @@
+"""The label table of DESIGN.md, in one place. Label maps are uint8 images of these ids."""
+
+from __future__ import annotations
+
+BACKGROUND = 0
+SKIN = 1
+HAIR = 2
+UPPER = 3
+LOWER = 4
+DRESS = 5
+SHOES = 6
+OUTER = 7
+
+LABEL_NAMES: dict[int, str] = {
+    BACKGROUND: "background",
+    SKIN: "skin",
+    HAIR: "hair",
+    UPPER: "upper",
+    LOWER: "lower",
+    DRESS: "dress",
+    SHOES: "shoes",
+    OUTER: "outer",
+}
+LABEL_IDS: dict[str, int] = {name: i for i, name in LABEL_NAMES.items()}
+NUM_LABELS = len(LABEL_NAMES)
+
+# Display colours (RGB) for label maps in pictures; not used for any computation.
+LABEL_COLORS: dict[int, tuple[int, int, int]] = {
+    BACKGROUND: (0, 0, 0),
+    SKIN: (240, 190, 160),
+    HAIR: (90, 50, 20),
+    UPPER: (220, 40, 40),
+    LOWER: (40, 80, 220),
+    DRESS: (200, 60, 200),
+    SHOES: (60, 200, 60),
+    OUTER: (240, 200, 40),
+}
+
+
+def label_id(name: str) -> int:
+    """Label id for a name such as "upper"; raises ValueError listing the known names."""
+    try:
+        return LABEL_IDS[name]
+    except KeyError:
+        raise ValueError(f"unknown label {name!r}; known: {', '.join(LABEL_IDS)}") from None
