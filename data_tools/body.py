@@ -45,6 +45,7 @@ class Body:
     hm08_index: Int[np.ndarray, "v"]
     bone_weights: Float[np.ndarray, "v b"]  # skinning weights per bone (dense), rows sum to 1
     joints: dict[str, Float[np.ndarray, "3"]] = field(default_factory=dict)  # posed bone heads by name
+    joint_rotations: dict[str, Float[np.ndarray, "3 3"]] = field(default_factory=dict)  # world rotation rest→posed
 
     @property
     def height(self) -> float:
@@ -115,9 +116,13 @@ def build_body(params: BodyParams) -> Body:
     shift = -(lo + hi) / 2
     hm08 = hm08 + shift
     joints = {name: heads[i] + shift for i, name in enumerate(labels)}
+    posed_rot = out["bone_poses"][0, :, :3, :3].cpu().numpy().astype(np.float64)
+    rest_rot = out["rest_bone_poses"][0, :, :3, :3].cpu().numpy().astype(np.float64)
+    delta = ANNY_TO_WORLD @ posed_rot @ np.transpose(rest_rot, (0, 2, 1)) @ ANNY_TO_WORLD.T
+    joint_rotations = {name: delta[i] for i, name in enumerate(labels)}
     rest_lo, rest_hi = rest[used].min(0), rest[used].max(0)
     rest = rest - (rest_lo + rest_hi) / 2
-    return Body(params, hm08[used], faces, hm08, rest, used, weights, joints)
+    return Body(params, hm08[used], faces, hm08, rest, used, weights, joints, joint_rotations)
 
 
 def vertex_normals(vertices: Float[np.ndarray, "v 3"], faces: Int[np.ndarray, "f 3"]) -> Float[np.ndarray, "v 3"]:

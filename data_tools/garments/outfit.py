@@ -1,0 +1,100 @@
+"""Outfits: which garments a subject wears, built in layer order so outer layers sit outside inner ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data_tools.body import Body
+from data_tools.garments.procedural import CLEARANCE, GarmentMesh, GarmentSpec, build_procedural, sample_spec
+from data_tools.garments.regions import body_regions
+from usr import labels as L
+from usr.geometry.distance import MeshQuery, push_outside
+
+TOPS = ("tshirt", "longsleeve", "tanktop")
+BOTTOMS = ("trousers", "shorts", "skirt")
+
+
+@dataclass
+class OutfitItem:
+    """One garment of an outfit: procedural (spec) or a MakeHuman asset (mhclo path)."""
+
+    name: str
+    spec: GarmentSpec | None = None
+    mhclo: str | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "spec": self.spec.to_json() if self.spec else None, "mhclo": self.mhclo}
+
+
+def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None) -> list[OutfitItem]:
+    """A plausible outfit: top + bottom (or a dress), maybe a jacket, usually shoes and hair.
+
+    With `garments_dir` (MakeHuman CC0 assets), about half of the subjects wear a MakeHuman suit
+    instead of the procedural top and bottom, and MakeHuman shoes/hair are mixed in.
+    """
+    assets = _assets(garments_dir)
+    items: list[OutfitItem] = []
+    use_mh = bool(assets.get("suit")) and rng.random() < 0.5
+    if use_mh:
+        suit = assets["suit"][rng.integers(len(assets["suit"]))]
+        items.append(OutfitItem(suit.name, mhclo=str(suit.path)))
+    elif rng.random() < 0.25:
+        items.append(OutfitItem("dress", spec=sample_spec("dress", rng)))
+    else:
+        bottom, top = str(rng.choice(BOTTOMS)), str(rng.choice(TOPS))
+        items.append(OutfitItem(bottom, spec=sample_spec(bottom, rng)))
+        items.append(OutfitItem(top, spec=sample_spec(top, rng)))
+    if not use_mh and rng.random() < 0.3:
+        items.append(OutfitItem("jacket", spec=sample_spec("jacket", rng)))
+    if rng.random() < 0.85:
+        if assets.get("shoes") and rng.random() < 0.5:
+            shoes = assets["shoes"][rng.integers(len(assets["shoes"]))]
+            items.append(OutfitItem(shoes.name, mhclo=str(shoes.path)))
+        else:
+            items.append(OutfitItem("shoes", spec=sample_spec("shoes", rng)))
+    if rng.random() < 0.9:
+        if assets.get("hair") and rng.random() < 0.4:
+            hair = assets["hair"][rng.integers(len(assets["hair"]))]
+            items.append(OutfitItem(hair.name, mhclo=str(hair.path)))
+        else:
+            kind = str(rng.choice(["hair_cap", "hair_volume"]))
+            items.append(OutfitItem(kind, spec=sample_spec(kind, rng)))
+    return items
+
+
+def _assets(garments_dir: Path | None) -> dict[str, list]:
+    if garments_dir is None:
+        return {}
+    from data_tools.garments.makehuman import discover_garments
+
+    by_kind: dict[str, list] = {}
+    for asset in discover_garments(Path(garments_dir)):
+        by_kind.setdefault(asset.kind, []).append(asset)
+    return by_kind
+
+
+def build_outfit(items: list[OutfitItem], body: Body) -> list[GarmentMesh]:
+    """Build every garment, innermost layer first; each is pushed outside the body and inner layers."""
+    regions = body_regions(body)
+    built: list[GarmentMesh] = []
+    mh = [it for it in items if it.mhclo]
+    for item in sorted((it for it in items if it.spec), key=lambda it: it.spec.layer):
+        built.append(build_procedural(item.spec, body, regions, built, name=item.name))
+    if mh:
+        built.extend(_makehuman_meshes(mh, body))
+    return built
+
+
+def _makehuman_meshes(items: list[OutfitItem], body: Body) -> list[GarmentMesh]:
+    from data_tools.garments.makehuman import load_asset, makehuman_layers
+
+    body_query = MeshQuery(body.vertices, body.faces)
+    out = []
+    for name, label, verts, faces in makehuman_layers([load_asset(Path(it.mhclo)) for it in items], body):
+        verts = push_outside(verts, body_query, CLEARANCE)
+        layer = {L.SHOES: 1, L.HAIR: 1, L.LOWER: 1, L.UPPER: 2, L.DRESS: 3}.get(label, 2)
+        out.append(GarmentMesh(name, label, layer, verts, faces, closed=False))
+    return out

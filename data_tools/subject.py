@@ -1,0 +1,114 @@
+"""One synthetic dressed person: body, outfit, textures, lighting, and its exact ground truth meshes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from jaxtyping import Float, Int
+
+from data_tools.body import Body, build_body, sample_body_params
+from data_tools.garments.outfit import OutfitItem, build_outfit, sample_outfit
+from data_tools.garments.procedural import GarmentMesh
+from data_tools.poses import POSE_KINDS, sample_pose
+from data_tools.render import Layer, Lighting
+from data_tools.textures import Texture, garment_texture, hair_texture, skin_texture
+from usr import labels as L
+from usr.geometry.distance import MeshQuery
+
+COVER_DISTANCE = 0.08  # a surface with an outer layer this close along its normal is hidden under it
+
+
+@dataclass
+class SyntheticSubject:
+    name: str
+    seed: int
+    body: Body
+    outfit: list[OutfitItem]
+    garments: list[GarmentMesh]
+    skin: Texture
+    garment_textures: list[Texture]
+    lighting: Lighting
+
+    def layers(self) -> list[Layer]:
+        """Scene layers for the renderer: the body, then every garment."""
+        out = [Layer("body", L.SKIN, self.body.vertices, self.body.faces, self.skin)]
+        out += [Layer(g.name, g.label, g.vertices, g.faces, t) for g, t in zip(self.garments, self.garment_textures)]
+        return out
+
+    def meta(self) -> dict:
+        return {
+            "version": 1,
+            "name": self.name,
+            "seed": self.seed,
+            "body": self.body.params.to_json(),
+            "height_m": round(self.body.height, 6),
+            "garments": [
+                {"name": g.name, "label": L.LABEL_NAMES[g.label], "label_id": g.label, "layer": g.layer,
+                 "texture": t.to_json(), **it.to_json()}
+                for g, t, it in zip(self.garments, self.garment_textures, self._items_by_garment())
+            ],
+            "skin_texture": self.skin.to_json(),
+            "lighting": self.lighting.to_json(),
+        }
+
+    def _items_by_garment(self) -> list[OutfitItem]:
+        by_name = {it.name: it for it in self.outfit}
+        return [by_name.get(g.name, by_name.get(g.name.split(":")[0], OutfitItem(g.name))) for g in self.garments]
+
+
+def make_subject(name: str, seed: int, pose_kinds=POSE_KINDS, garments_dir: Path | None = None) -> SyntheticSubject:
+    """Sample and build a dressed subject; everything follows from `seed`."""
+    rng = np.random.default_rng(seed)
+    pose = sample_pose(str(rng.choice(list(pose_kinds))), rng)
+    body = build_body(sample_body_params(rng, pose))
+    outfit = sample_outfit(rng, garments_dir)
+    garments = build_outfit(outfit, body)
+    textures = [hair_texture(rng) if g.label == L.HAIR else garment_texture(rng) for g in garments]
+    return SyntheticSubject(name, seed, body, outfit, garments, skin_texture(rng), textures, Lighting.random(rng))
+
+
+@dataclass
+class LabelledMesh:
+    vertices: Float[np.ndarray, "v 3"]
+    faces: Int[np.ndarray, "f 3"]
+    face_labels: Int[np.ndarray, "f"]
+    colors: Float[np.ndarray, "v 3"]
+
+
+def clothed_surface(subject: SyntheticSubject) -> LabelledMesh:
+    """The visible clothed surface: every layer's faces minus those hidden under an outer layer.
+
+    A face is hidden when a ray from its centre along its normal meets a mesh of a higher layer
+    (body = layer 0) within COVER_DISTANCE; the inner surfaces of garment shells face the body
+    and are always hidden. Labels are the label of the layer each face comes from.
+    """
+    layers = subject.layers()
+    order = [0] + [g.layer for g in subject.garments]
+    inner = [None] + [g.inner for g in subject.garments]
+    queries = [MeshQuery(layer.vertices, layer.faces) for layer in layers]
+    verts, faces, labels, colors = [], [], [], []
+    offset = 0
+    for i, layer in enumerate(layers):
+        v, f = layer.vertices, layer.faces
+        a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+        n = np.cross(b - a, c - a)
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        centre = (a + b + c) / 3
+        hidden = np.zeros(len(f), bool) if inner[i] is None else inner[i].copy()
+        for j, query in enumerate(queries):
+            if order[j] <= order[i]:
+                continue
+            hit = query.cast(centre + n * 1e-3, n)["t_hit"]
+            hidden |= hit < COVER_DISTANCE
+        keep = ~hidden
+        used = np.unique(f[keep])
+        remap = np.full(len(v), -1)
+        remap[used] = np.arange(len(used))
+        verts.append(v[used])
+        faces.append(remap[f[keep]] + offset)
+        labels.append(np.full(int(keep.sum()), layer.label, dtype=np.uint8))
+        colors.append(layer.texture(v[used]))
+        offset += len(used)
+    return LabelledMesh(np.concatenate(verts), np.concatenate(faces), np.concatenate(labels), np.concatenate(colors))

@@ -1,0 +1,152 @@
+"""`usr data synth`: a folder of synthetic subjects, deterministic per seed, resumable, atomic per subject.
+
+Layout written (see docs/formats.md):
+    OUT/synth.json          the configuration (a resumed run must match it)
+    OUT/splits.json         train / val / test subject names
+    OUT/subject_0000/       a subject folder: cameras.json, images/, masks/, labels/, depth/, normals/, gt/
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data_tools.poses import POSE_KINDS
+from data_tools.render import RenderOptions, Renderer, View
+from data_tools.rigs import RIG_KINDS, make_rig
+from data_tools.subject import SyntheticSubject, clothed_surface, make_subject
+from usr import labels as L
+from usr.io.atomic import atomic_dir, clean_stale_temps, write_json_atomic
+from usr.io.cameras import Camera
+from usr.io.capture import SubjectCapture
+from usr.io.meshes import write_obj
+
+SYNTH_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    subjects: int = 4
+    views: int = 8
+    size: int = 512
+    seed: int = 0
+    rig: str = "ring"
+    pose_kinds: tuple[str, ...] = POSE_KINDS
+    garments_dir: str | None = None
+    noise_sigma: float = 0.0
+    blur_sigma: float = 0.0
+    shadows: bool = True
+
+    def __post_init__(self) -> None:
+        if self.subjects < 1 or self.views < 1 or self.size < 16:
+            raise ValueError(f"need subjects ≥ 1, views ≥ 1, size ≥ 16; got {self.subjects}, {self.views}, {self.size}")
+        if self.rig not in RIG_KINDS:
+            raise ValueError(f"unknown rig {self.rig!r}; known: {', '.join(RIG_KINDS)}")
+        bad = [k for k in self.pose_kinds if k not in POSE_KINDS]
+        if bad:
+            raise ValueError(f"unknown pose kinds {bad}; known: {', '.join(POSE_KINDS)}")
+        if self.garments_dir is not None and not Path(self.garments_dir).is_dir():
+            raise FileNotFoundError(f"{self.garments_dir}: garments folder not found")
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["pose_kinds"] = list(self.pose_kinds)
+        d["version"] = SYNTH_VERSION
+        return d
+
+
+def subject_name(index: int) -> str:
+    return f"subject_{index:04d}"
+
+
+def subject_seed(seed: int, index: int) -> int:
+    """Independent, reproducible seed for subject `index` of a run seeded with `seed`."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def splits(names: list[str]) -> dict[str, list[str]]:
+    """Deterministic split: last ~10 % test, the ~10 % before it validation (≥ 1 each from 3 subjects)."""
+    n = len(names)
+    n_test = max(1, round(0.1 * n)) if n >= 3 else 0
+    n_val = max(1, round(0.1 * n)) if n >= 3 else 0
+    return {"train": names[: n - n_test - n_val], "val": names[n - n_test - n_val : n - n_test], "test": names[n - n_test :]}
+
+
+def render_views(subject: SyntheticSubject, cameras: list[Camera], config: SynthConfig) -> list[View]:
+    renderer = Renderer(subject.layers(), subject.lighting)
+    rng = np.random.default_rng(subject.seed + 1)
+    bg = tuple(float(c) for c in rng.uniform(0.2, 0.8) + rng.uniform(-0.05, 0.05, 3))
+    return [
+        renderer.render(cam, RenderOptions(bg, config.noise_sigma, config.blur_sigma, config.shadows, subject.seed + i))
+        for i, cam in enumerate(cameras)
+    ]
+
+
+def write_synthetic_subject(folder: Path, subject: SyntheticSubject, cameras: list[Camera], views: list[View]) -> None:
+    """Write the subject folder contents into `folder` (already a temp folder, see atomic_dir)."""
+    from usr.io.subject_folder import write_subject_files
+
+    capture = SubjectCapture(
+        subject.name, cameras, [v.rgb for v in views], [v.mask for v in views], [v.label for v in views],
+        extras={"depth": [v.depth for v in views], "normals": [v.normal for v in views]},
+    )
+    write_subject_files(capture, folder)
+    gt = folder / "gt"
+    surface = clothed_surface(subject)
+    write_obj(gt / "full.obj", surface.vertices, surface.faces, surface.colors,
+              header="clothed surface; per-face labels in full_face_labels.npy")
+    np.save(gt / "full_face_labels.npy", surface.face_labels)
+    body = subject.body
+    write_obj(gt / "body.obj", body.vertices, body.faces, subject.skin(body.vertices), header="body under the clothes")
+    np.save(gt / "body_hm08_index.npy", body.hm08_index)
+    by_label: dict[int, list] = {}
+    for g, tex in zip(subject.garments, subject.garment_textures):
+        by_label.setdefault(g.label, []).append((g, tex))
+    for label, items in sorted(by_label.items()):
+        verts, faces, colors, offset = [], [], [], 0
+        for g, tex in items:
+            verts.append(g.vertices)
+            faces.append(g.faces + offset)
+            colors.append(tex(g.vertices))
+            offset += len(g.vertices)
+        write_obj(gt / "garments" / f"{L.LABEL_NAMES[label]}.obj", np.concatenate(verts), np.concatenate(faces),
+                  np.concatenate(colors), header=", ".join(g.name for g, _ in items))
+    write_json_atomic(gt / "meta.json", subject.meta())
+
+
+def synthesize(out: Path, config: SynthConfig, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Generate `config.subjects` subjects into `out`, skipping finished ones; return a summary."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path = out / "synth.json"
+    if cfg_path.exists():
+        previous = json.loads(cfg_path.read_text())
+        if {k: v for k, v in previous.items() if k != "subjects"} != {k: v for k, v in config.to_json().items() if k != "subjects"}:
+            raise ValueError(f"{cfg_path}: this folder was generated with other settings; use a new --out or the same settings")
+    write_json_atomic(cfg_path, config.to_json())
+    clean_stale_temps(out)
+    names = [subject_name(i) for i in range(config.subjects)]
+    done, made = 0, 0
+    for i, name in enumerate(names):
+        folder = out / name
+        if (folder / "cameras.json").exists():
+            done += 1
+            if progress:
+                progress(i + 1, len(names), f"{name} (already done)")
+            continue
+        seed = subject_seed(config.seed, i)
+        subject = make_subject(name, seed, config.pose_kinds, Path(config.garments_dir) if config.garments_dir else None)
+        cameras = make_rig(config.rig, config.views, config.size, np.random.default_rng(seed + 2))
+        views = render_views(subject, cameras, config)
+        with atomic_dir(folder) as tmp:
+            write_synthetic_subject(tmp, subject, cameras, views)
+        made += 1
+        if progress:
+            progress(i + 1, len(names), name)
+    write_json_atomic(out / "splits.json", splits(names))
+    return {"out": str(out), "subjects": len(names), "generated": made, "skipped": done}
