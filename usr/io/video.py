@@ -1,0 +1,98 @@
+"""Frames from a calibrated multi-camera video rig → a subject folder (`usr data import-video`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from usr.io.cameras import Camera
+from usr.io.capture import SubjectCapture
+from usr.io.errors import CaptureError, problem
+from usr.io.opencv_calib import read_opencv_toml, to_project_world
+from usr.io.subject_folder import write_subject
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+
+
+def camera_key(name: str) -> str:
+    """Match key between a calibration section and a video file: `int_cam01_img` ↔ `cam01.mp4` → "cam01"."""
+    m = re.search(r"cam[_-]?(\d+)", name, re.IGNORECASE)
+    return f"cam{int(m.group(1)):02d}" if m else name.lower()
+
+
+def read_frame(video: Path, index: int) -> np.ndarray:
+    """Frame `index` of a video as RGB uint8; CaptureError names the file when it cannot."""
+    cap = cv2.VideoCapture(str(video))
+    try:
+        if not cap.isOpened():
+            raise CaptureError(problem(video, None, "cannot open video"))
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if index < 0 or (count > 0 and index >= count):
+            raise CaptureError(problem(video, "frame", f"frame {index} out of range (video has {count} frames)"))
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, bgr = cap.read()
+        if not ok or bgr is None:
+            raise CaptureError(problem(video, "frame", f"cannot decode frame {index}"))
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
+
+
+def match_videos(cameras: list[Camera], videos: list[Path], calib: Path) -> dict[str, Path]:
+    by_key = {camera_key(v.stem): v for v in videos}
+    problems = [problem(calib, c.name, f"no video for this camera (looked for {camera_key(c.name)}.*)")
+                for c in cameras if camera_key(c.name) not in by_key]
+    cam_keys = {camera_key(c.name) for c in cameras}
+    problems += [problem(v, None, "video has no camera in the calibration") for k, v in by_key.items() if k not in cam_keys]
+    if problems:
+        raise CaptureError(problems)
+    return {c.name: by_key[camera_key(c.name)] for c in cameras}
+
+
+def undistort_view(image: np.ndarray, cam: Camera) -> tuple[np.ndarray, Camera]:
+    """Resample the image without lens distortion (same K), and the camera with dist zeroed."""
+    if not cam.has_distortion:
+        return image, cam
+    out = cv2.undistort(image, cam.K, cam.dist)
+    return out, Camera(cam.name, cam.width, cam.height, cam.K, cam.R, cam.t, np.zeros(0))
+
+
+def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_axis: str = "auto",
+                     undistort: bool = False, overwrite: bool = False) -> SubjectCapture:
+    """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`."""
+    calib, out = Path(calib), Path(out)
+    source = read_opencv_toml(calib)
+    cameras, world_from_source = to_project_world(source, up_axis)
+    paths = match_videos(cameras, videos, calib)
+    images, final, problems = [], [], []
+    for i, cam in enumerate(cameras):
+        cam = cam.with_name(camera_key(cam.name))
+        img = read_frame(paths[source[i].name], frame)
+        h, w = img.shape[:2]
+        if (w, h) != (cam.width, cam.height):
+            hint = " (the frame is transposed: rotated video?)" if (h, w) == (cam.width, cam.height) else ""
+            problems.append(problem(paths[source[i].name], "size",
+                                    f"frame is {w}x{h} but {calib.name} [{source[i].name}] says {cam.width}x{cam.height}{hint}"))
+            continue
+        if undistort:
+            img, cam = undistort_view(img, cam)
+        images.append(img)
+        final.append(cam)
+    if problems:
+        raise CaptureError(problems)
+    capture = SubjectCapture(out.name, final, images, extras={"world_from_source": world_from_source.tolist()})
+    write_subject(capture, out, overwrite=overwrite,
+                  extra_json={"world_from_source": world_from_source.tolist(), "source": {"calibration": calib.name, "frame": frame}})
+    return capture
+
+
+def list_videos(spec: list[Path]) -> list[Path]:
+    """Expand folders into their video files."""
+    out = []
+    for p in spec:
+        p = Path(p)
+        out += sorted(q for q in p.iterdir() if q.suffix.lower() in VIDEO_SUFFIXES) if p.is_dir() else [p]
+    return out
