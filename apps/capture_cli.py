@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from usr.io.errors import CaptureError
-
-console = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def _fail(exc: CaptureError) -> None:
     for p in exc.problems:
-        console.print(f"[red]✗[/red] {p}", highlight=False)
+        typer.echo(f"✗ {p}", err=True)
     raise typer.Exit(1)
 
 
@@ -61,12 +58,15 @@ def import_video(
 ) -> None:
     from usr.io.video import import_video_rig, list_videos
 
+    notes: list[str] = []
     try:
-        cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite)
+        cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes)
     except CaptureError as exc:
         _fail(exc)
     except FileExistsError as exc:
         raise typer.BadParameter(str(exc)) from None
+    for note in notes:
+        typer.echo(f"note: {note}")
     typer.echo(f"wrote {out}: {len(cap.cameras)} calibrated views ({', '.join(cap.camera_names)}), frame {frame}")
 
 

@@ -15,6 +15,9 @@ from usr.io.opencv_calib import read_opencv_toml, to_project_world
 from usr.io.subject_folder import write_subject
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+# Encoders pad frames to multiples of 16 (1080 ↔ 1088): a difference this small at the right/bottom
+# edge leaves K unchanged, so it is accepted (the camera takes the frame's size) and reported.
+CODEC_PADDING_PX = 16
 
 
 def camera_key(name: str) -> str:
@@ -61,8 +64,10 @@ def undistort_view(image: np.ndarray, cam: Camera) -> tuple[np.ndarray, Camera]:
 
 
 def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_axis: str = "auto",
-                     undistort: bool = False, overwrite: bool = False) -> SubjectCapture:
-    """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`."""
+                     undistort: bool = False, overwrite: bool = False, notes: list[str] | None = None) -> SubjectCapture:
+    """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`.
+
+    `notes` (if given) receives remarks such as accepted codec-padding size differences."""
     calib, out = Path(calib), Path(out)
     source = read_opencv_toml(calib)
     cameras, world_from_source = to_project_world(source, up_axis)
@@ -72,6 +77,11 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
         cam = cam.with_name(camera_key(cam.name))
         img = read_frame(paths[source[i].name], frame)
         h, w = img.shape[:2]
+        if (w, h) != (cam.width, cam.height) and abs(w - cam.width) <= CODEC_PADDING_PX and abs(h - cam.height) <= CODEC_PADDING_PX:
+            if notes is not None:
+                notes.append(f"{paths[source[i].name].name}: frame {w}x{h}, calibration {cam.width}x{cam.height}: "
+                             "treated as codec padding/cropping at the right/bottom edge (K unchanged)")
+            cam = Camera(cam.name, w, h, cam.K, cam.R, cam.t, cam.dist)
         if (w, h) != (cam.width, cam.height):
             hint = " (the frame is transposed: rotated video?)" if (h, w) == (cam.width, cam.height) else ""
             problems.append(problem(paths[source[i].name], "size",

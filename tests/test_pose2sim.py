@@ -1,0 +1,60 @@
+"""The real Pose2Sim 4-camera capture converts to a valid, calibrated, +Y-up subject folder."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from apps.cli import app
+from tests.conftest import shared_data
+from usr.io.errors import CaptureError
+from usr.io.opencv_calib import read_opencv_toml, to_project_world
+from usr.io.subject_folder import read_subject
+from usr.io.validate import subject_problems
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_calibration_turns_z_up_world_to_y_up_and_recentres():
+    calib = shared_data("real", "pose2sim_4cam", "Calib_scene_opencv.toml")
+    source = read_opencv_toml(calib)
+    assert len(source) == 4 and source[0].width == 1088 and source[0].height == 1920  # portrait
+    cams, T = to_project_world(source)
+    assert np.allclose(T[:3, :3] @ [0, 0, 1], [0, 1, 0])  # the source world is Z-up
+    centres = np.array([c.center for c in cams])
+    assert (centres[:, 1] > 0.5).all()  # cameras above the person's centre, looking slightly down
+    for c in cams:  # every camera sees the origin (the person) near the image centre
+        uv, z = c.project(np.zeros((1, 3)))
+        assert z[0] > 0 and 0.2 * c.width < uv[0, 0] < 0.8 * c.width and 0.2 * c.height < uv[0, 1] < 0.8 * c.height
+    # reprojection is unchanged by the change of world
+    p = np.array([[0.3, 1.2, 0.4]])
+    for a, b in zip(source, cams):
+        pb = (T[:3, :3] @ p[0] + T[:3, 3])[None]
+        assert np.allclose(a.project(p)[0], b.project(pb)[0], atol=1e-6)
+
+
+def test_import_video_writes_a_valid_subject(tmp_path):
+    folder = shared_data("real", "pose2sim_4cam")
+    out = tmp_path / "p2s"
+    res = CliRunner().invoke(app, ["data", "import-video", "--calib", str(folder / "Calib_scene_opencv.toml"),
+                                   "--videos", str(folder), "--frame", "10", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "codec padding" in res.output  # two videos are 1080 wide, calibrated at 1088
+    assert subject_problems(out) == []
+    cap = read_subject(out)
+    assert cap.camera_names == ["cam01", "cam02", "cam03", "cam04"]
+    assert all(img.shape[0] == 1920 for img in cap.images)
+    res = CliRunner().invoke(app, ["data", "validate", str(out)])
+    assert res.exit_code == 0 and "OK:" in res.output and "4 views" in res.output
+
+
+def test_bad_calibration_and_missing_video_are_named(tmp_path):
+    folder = shared_data("real", "pose2sim_4cam")
+    text = (folder / "Calib_scene_opencv.toml").read_text().replace("rotation = [ 1.678", "rotation = [ nan, 1.678", 1)
+    bad = tmp_path / "calib.toml"
+    bad.write_text(text)
+    with pytest.raises(CaptureError, match="calib.toml: int_cam01_img"):
+        read_opencv_toml(bad)
+    res = CliRunner().invoke(app, ["data", "import-video", "--calib", str(folder / "Calib_scene_opencv.toml"),
+                                   "--videos", str(folder / "cam01.mp4"), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 1 and "int_cam02_img: no video for this camera" in res.output
+    assert not (tmp_path / "x").exists()
