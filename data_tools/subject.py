@@ -45,8 +45,8 @@ class SyntheticSubject:
             "body": self.body.params.to_json(),
             "height_m": round(self.body.height, 6),
             "garments": [
-                {"name": g.name, "label": L.LABEL_NAMES[g.label], "label_id": g.label, "layer": g.layer,
-                 "texture": t.to_json(), **it.to_json()}
+                {**it.to_json(), "name": g.name, "label": L.LABEL_NAMES[g.label], "label_id": g.label,
+                 "layer": g.layer, "texture": t.to_json()}
                 for g, t, it in zip(self.garments, self.garment_textures, self._items_by_garment())
             ],
             "skin_texture": self.skin.to_json(),

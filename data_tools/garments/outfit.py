@@ -26,7 +26,9 @@ class OutfitItem:
     mhclo: str | None = None
 
     def to_json(self) -> dict:
-        return {"name": self.name, "spec": self.spec.to_json() if self.spec else None, "mhclo": self.mhclo}
+        """JSON form; a MakeHuman asset is named relative to the garments folder (clothes/<name>/<file>)."""
+        mhclo = "/".join(Path(self.mhclo).parts[-3:]) if self.mhclo else None
+        return {"item": self.name, "spec": self.spec.to_json() if self.spec else None, "mhclo": mhclo}
 
 
 def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None) -> list[OutfitItem]:
