@@ -9,7 +9,7 @@ from usr.io.cameras import Camera, intrinsics_from_fov, look_at
 RIG_KINDS = ("ring", "hemisphere", "random")
 
 
-def _fov_to_fit(distance: float, half_extent: float = 1.1) -> float:
+def _fov_to_fit(distance: float, half_extent: float = 1.0) -> float:
     """Field of view (rad) that keeps a ±half_extent metre box in frame from `distance`."""
     return 2.0 * np.arctan(half_extent / max(distance - 0.4, 0.5))
 
