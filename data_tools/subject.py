@@ -9,6 +9,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from data_tools.body import Body, build_body, sample_body_params
+from data_tools.garments.meshops import select_faces
 from data_tools.garments.outfit import OutfitItem, build_outfit, sample_outfit
 from data_tools.garments.procedural import GarmentMesh
 from data_tools.poses import POSE_KINDS, sample_pose
@@ -102,13 +103,10 @@ def clothed_surface(subject: SyntheticSubject) -> LabelledMesh:
                 continue
             hit = query.cast(centre + n * 1e-3, n)["t_hit"]
             hidden |= hit < COVER_DISTANCE
-        keep = ~hidden
-        used = np.unique(f[keep])
-        remap = np.full(len(v), -1)
-        remap[used] = np.arange(len(used))
-        verts.append(v[used])
-        faces.append(remap[f[keep]] + offset)
-        labels.append(np.full(int(keep.sum()), layer.label, dtype=np.uint8))
-        colors.append(layer.texture(v[used]))
-        offset += len(used)
+        kept_v, kept_f, _ = select_faces(v, f, ~hidden)
+        verts.append(kept_v)
+        faces.append(kept_f + offset)
+        labels.append(np.full(len(kept_f), layer.label, dtype=np.uint8))
+        colors.append(layer.texture(kept_v))
+        offset += len(kept_v)
     return LabelledMesh(np.concatenate(verts), np.concatenate(faces), np.concatenate(labels), np.concatenate(colors))

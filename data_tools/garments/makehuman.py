@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from data_tools.body import Body, bone_labels
-from data_tools.garments.meshops import largest_components
+from data_tools.garments.meshops import largest_components, select_faces
 from usr import labels as L
 
 KIND_LABEL = {"suit": None, "shoes": L.SHOES, "hair": L.HAIR}  # suits are split into upper/lower
@@ -195,13 +195,8 @@ def split_suit(g: MhcloGarment, vertices: np.ndarray, body: Body) -> dict[int, t
     face_lower = _absorb_islands(g.faces, len(vertices), face_lower)
     parts = {}
     for label, sel in ((L.UPPER, ~face_lower), (L.LOWER, face_lower)):
-        if sel.sum() == 0:
-            continue
-        f = g.faces[sel]
-        used = np.unique(f)
-        remap = np.full(len(vertices), -1)
-        remap[used] = np.arange(len(used))
-        parts[label] = (vertices[used], remap[f])
+        if sel.any():
+            parts[label] = select_faces(vertices, g.faces, sel)[:2]
     return parts
 
 

@@ -7,25 +7,33 @@ import numpy as np
 from data_tools.body import vertex_normals
 
 
-def submesh(vertices, faces, vertex_mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Faces whose three vertices are selected, with compacted vertices; also the kept vertex ids."""
-    keep_f = vertex_mask[faces].all(1)
-    f = faces[keep_f]
+def select_faces(vertices, faces, face_mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The selected faces with compacted vertices (order kept); also the kept vertex ids."""
+    f = faces[face_mask]
     used = np.unique(f)
     remap = np.full(len(vertices), -1)
     remap[used] = np.arange(len(used))
     return vertices[used], remap[f], used
 
 
-def largest_components(faces: np.ndarray, n_vertices: int, min_fraction: float = 0.02) -> np.ndarray:
-    """Mask of faces in connected components holding at least `min_fraction` of the faces."""
+def submesh(vertices, faces, vertex_mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Faces whose three vertices are selected, with compacted vertices; also the kept vertex ids."""
+    return select_faces(vertices, faces, vertex_mask[faces].all(1))
+
+
+def vertex_components(faces: np.ndarray, n_vertices: int) -> np.ndarray:
+    """Connected-component id of every vertex (edges of the faces)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
     adj = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n_vertices, n_vertices))
-    _, comp = connected_components(adj, directed=False)
-    fc = comp[faces[:, 0]]
+    return connected_components(adj, directed=False)[1]
+
+
+def largest_components(faces: np.ndarray, n_vertices: int, min_fraction: float = 0.02) -> np.ndarray:
+    """Mask of faces in connected components holding at least `min_fraction` of the faces."""
+    fc = vertex_components(faces, n_vertices)[faces[:, 0]]
     counts = np.bincount(fc)
     return counts[fc] >= max(1, min_fraction * len(faces))
 

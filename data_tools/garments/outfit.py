@@ -52,19 +52,19 @@ def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None) ->
     if not use_mh and rng.random() < 0.3:
         items.append(OutfitItem("jacket", spec=sample_spec("jacket", rng)))
     if rng.random() < 0.85:
-        if assets.get("shoes") and rng.random() < 0.5:
-            shoes = assets["shoes"][rng.integers(len(assets["shoes"]))]
-            items.append(OutfitItem(shoes.name, mhclo=str(shoes.path)))
-        else:
-            items.append(OutfitItem("shoes", spec=sample_spec("shoes", rng)))
+        items.append(_asset_or_procedural(rng, assets.get("shoes"), 0.5, ["shoes"]))
     if rng.random() < 0.9:
-        if assets.get("hair") and rng.random() < 0.4:
-            hair = assets["hair"][rng.integers(len(assets["hair"]))]
-            items.append(OutfitItem(hair.name, mhclo=str(hair.path)))
-        else:
-            kind = str(rng.choice(["hair_cap", "hair_volume"]))
-            items.append(OutfitItem(kind, spec=sample_spec(kind, rng)))
+        items.append(_asset_or_procedural(rng, assets.get("hair"), 0.4, ["hair_cap", "hair_volume"]))
     return items
+
+
+def _asset_or_procedural(rng: np.random.Generator, assets: list | None, p_asset: float, kinds: list[str]) -> OutfitItem:
+    """A MakeHuman asset with probability `p_asset` (when there are any), else a procedural garment."""
+    if assets and rng.random() < p_asset:
+        asset = assets[rng.integers(len(assets))]
+        return OutfitItem(asset.name, mhclo=str(asset.path))
+    kind = str(rng.choice(kinds)) if len(kinds) > 1 else kinds[0]
+    return OutfitItem(kind, spec=sample_spec(kind, rng))
 
 
 def _assets(garments_dir: Path | None) -> dict[str, list]:

@@ -14,7 +14,7 @@ import numpy as np
 from jaxtyping import Bool, Float, Int
 
 from data_tools.body import Body
-from data_tools.garments.meshops import largest_components, laplacian_smooth, submesh, thicken
+from data_tools.garments.meshops import largest_components, laplacian_smooth, select_faces, submesh, thicken
 from data_tools.garments.regions import BodyRegions
 from usr.geometry.distance import MeshQuery, push_outside
 from usr import labels as L
@@ -129,7 +129,7 @@ def offset_sheet(spec: GarmentSpec, body: Body, regions: BodyRegions) -> tuple[n
         raise ValueError(f"garment {spec.kind}: region selects only {int(mask.sum())} body vertices")
     v, f, used = submesh(body.vertices, body.faces, mask)
     keep = largest_components(f, len(v), min_fraction=0.03)
-    v, f, sub_used = submesh(v, f[keep], np.ones(len(v), bool)) if not keep.all() else (v, f, np.arange(len(v)))
+    v, f, sub_used = select_faces(v, f, keep)
     normals = body.vertex_normals()[used[sub_used]]
     v = v + normals * (CLEARANCE + spec.looseness)
     return laplacian_smooth(v, f, iterations=4, lam=0.5), f

@@ -13,6 +13,7 @@ import numpy as np
 from jaxtyping import Bool, Float
 
 from data_tools.body import Body, bone_labels
+from data_tools.garments.meshops import vertex_components
 
 GROUPS = ("head", "neck", "torso", "hips", "arm", "hand", "leg", "foot")
 
@@ -107,11 +108,5 @@ def body_regions(body: Body) -> BodyRegions:
 
 
 def _largest_component(body: Body) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    f = body.faces
-    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]]])
-    n = len(body.vertices)
-    _, comp = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)
+    comp = vertex_components(body.faces, len(body.vertices))
     return comp == np.bincount(comp).argmax()
