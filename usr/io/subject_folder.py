@@ -90,8 +90,8 @@ def _parse_camera(item, where: str) -> tuple[Camera | None, list[str]]:
             continue
         if shape is not None and arr.shape != shape:
             errs.append(f"{where}.{key}: shape must be {shape}, got {arr.shape}")
-        elif shape is None and arr.ndim != 1 or (shape is None and arr.size not in (0, 4, 5)):
-            errs.append(f"{where}.{key}: must hold 0, 4 or 5 numbers (k1 k2 p1 p2 [k3]), got {arr.size}")
+        elif shape is None and (arr.ndim != 1 or arr.size not in (0, 4, 5)):
+            errs.append(f"{where}.{key}: must hold 0, 4 or 5 numbers (k1 k2 p1 p2 [k3]), got shape {arr.shape}")
         arrays[key] = arr
     for key in ("width", "height"):
         if not isinstance(item[key], int) or isinstance(item[key], bool):
