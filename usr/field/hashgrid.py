@@ -1,0 +1,113 @@
+"""Multiresolution hash-grid encoding (Instant-NGP), pure torch, with tinycudann as an optional accelerator.
+
+`make_hash_grid(config)` returns tinycudann's HashGrid when it imports and CUDA is in use, else
+`HashGridEncoding`; both map points in [0, 1]^3 to `levels × features_per_level` features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from jaxtyping import Float
+from torch import Tensor, nn
+
+_PRIMES = (1, 2654435761, 805459861)
+
+
+@dataclass(frozen=True)
+class HashGridConfig:
+    levels: int = 12
+    features_per_level: int = 2
+    log2_table_size: int = 15
+    base_resolution: int = 16
+    max_resolution: int = 512
+
+    @property
+    def out_dim(self) -> int:
+        return self.levels * self.features_per_level
+
+    @property
+    def growth(self) -> float:
+        return float(np.exp((np.log(self.max_resolution) - np.log(self.base_resolution)) / max(self.levels - 1, 1)))
+
+    def resolutions(self) -> list[int]:
+        return [int(np.floor(self.base_resolution * self.growth**level)) for level in range(self.levels)]
+
+
+class HashGridEncoding(nn.Module):
+    """Trilinear interpolation of hashed (or, for coarse levels, dense-indexed) learnable features."""
+
+    def __init__(self, config: HashGridConfig = HashGridConfig()):
+        super().__init__()
+        self.config = config
+        T = 2**config.log2_table_size
+        self.table_size = T
+        self.tables = nn.Parameter(torch.empty(config.levels, T, config.features_per_level).uniform_(-1e-4, 1e-4))
+        res = torch.tensor(config.resolutions(), dtype=torch.long)
+        self.register_buffer("resolutions", res, persistent=False)
+        dense = (res + 1) ** 3 <= T  # coarse levels fit without collisions: index directly
+        self.register_buffer("dense", dense, persistent=False)
+        corners = torch.tensor([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)], dtype=torch.long)
+        self.register_buffer("corners", corners, persistent=False)
+        self.register_buffer("primes", torch.tensor(_PRIMES, dtype=torch.long), persistent=False)
+
+    @property
+    def out_dim(self) -> int:
+        return self.config.out_dim
+
+    def forward(self, x: Float[Tensor, "n 3"]) -> Float[Tensor, "n f"]:
+        """x in [0, 1]^3 (clamped); returns (n, levels × features)."""
+        x = x.clamp(0.0, 1.0)
+        feats = []
+        for level in range(self.config.levels):
+            r = int(self.resolutions[level])
+            pos = x * r
+            base = pos.floor().long().clamp(max=r - 1)
+            frac = pos - base
+            idx = base[:, None, :] + self.corners[None]  # (n, 8, 3)
+            if bool(self.dense[level]):
+                flat = (idx[..., 0] * (r + 1) + idx[..., 1]) * (r + 1) + idx[..., 2]
+            else:
+                h = idx * self.primes
+                flat = (h[..., 0] ^ h[..., 1] ^ h[..., 2]) % self.table_size
+            w = torch.where(self.corners[None].bool(), frac[:, None, :], 1.0 - frac[:, None, :]).prod(-1)  # (n, 8)
+            f = self.tables[level][flat]  # (n, 8, F)
+            feats.append((w[..., None] * f).sum(1))
+        return torch.cat(feats, dim=-1)
+
+
+class TcnnHashGrid(nn.Module):  # pragma: no cover - needs CUDA + tinycudann
+    def __init__(self, config: HashGridConfig):
+        super().__init__()
+        import tinycudann as tcnn
+
+        self.config = config
+        self.enc = tcnn.Encoding(3, {
+            "otype": "HashGrid", "n_levels": config.levels, "n_features_per_level": config.features_per_level,
+            "log2_hashmap_size": config.log2_table_size, "base_resolution": config.base_resolution,
+            "per_level_scale": config.growth,
+        })
+
+    @property
+    def out_dim(self) -> int:
+        return self.config.out_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.enc(x.clamp(0, 1)).float()
+
+
+def tcnn_available() -> bool:
+    try:
+        import tinycudann  # noqa: F401
+    except Exception:
+        return False
+    return torch.cuda.is_available()
+
+
+def make_hash_grid(config: HashGridConfig = HashGridConfig(), prefer_tcnn: bool = True) -> nn.Module:
+    """tinycudann on CUDA when importable, else the pure-torch encoding (same interface)."""
+    if prefer_tcnn and tcnn_available():  # pragma: no cover
+        return TcnnHashGrid(config)
+    return HashGridEncoding(config)

@@ -1,0 +1,1 @@
+"""Volume rendering of the SDF field: occupancy (visual hull) sampling and NeuS compositing."""
