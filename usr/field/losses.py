@@ -32,6 +32,9 @@ def mask_loss(opacity: Tensor, mask: Tensor) -> Tensor:
     return F.binary_cross_entropy(opacity.clamp(1e-4, 1 - 1e-4), mask)
 
 
-def rgb_loss(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+def rgb_loss(pred: Tensor, target: Tensor, mask: Tensor | None = None, norm: float | None = None) -> Tensor:
+    """L1 over the masked rays, divided by `norm` (default: the mask's own count)."""
     err = (pred - target).abs().mean(-1)
-    return err.mean() if mask is None else (err * mask).sum() / mask.sum().clamp(min=1.0)
+    if mask is None:
+        return err.mean()
+    return (err * mask).sum() / (norm if norm is not None else mask.sum().clamp(min=1.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from jaxtyping import Float
 from torch import Tensor
@@ -29,12 +30,14 @@ def rays_in_hull(origins: Tensor, dirs: Tensor, grid: OccupancyGrid) -> RayBundl
 
 
 def render_rays(field: SDFField, rays: RayBundle, views: SourceViews | None, samples: int = 48,
-                jitter: bool = False, with_colour: bool = True) -> dict[str, Tensor]:
-    """Render a bundle: rgb (r,3), opacity (r), depth (r, along the ray), sample sdf and points."""
+                jitter: Tensor | None = None, with_colour: bool = True) -> dict[str, Tensor]:
+    """Render a bundle: rgb (r,3), opacity (r), depth (r, along the ray), sample sdf and points.
+
+    `jitter` (r,) in [−0.5, 0.5] shifts each ray's samples by a fraction of a step (training)."""
     r = rays.origins.shape[0]
     u = torch.linspace(0.0, 1.0, samples + 1)[None].expand(r, -1)
-    if jitter:
-        u = (u + (torch.rand(r, 1) - 0.5) / samples).clamp(0.0, 1.0)
+    if jitter is not None:
+        u = (u + jitter[:, None] / samples).clamp(0.0, 1.0)
     t = rays.near[:, None] + (rays.far - rays.near)[:, None] * u
     pts = rays.origins[:, None] + rays.dirs[:, None] * t[..., None]  # (r, s+1, 3)
     out = field(pts.reshape(-1, 3), views)
@@ -50,3 +53,22 @@ def render_rays(field: SDFField, rays: RayBundle, views: SourceViews | None, sam
         rgb = field.colour(pts.reshape(-1, 3), dirs, out, views).reshape(r, samples + 1, 3)
         result["rgb"] = composite(weights, 0.5 * (rgb[:, :-1] + rgb[:, 1:]))
     return result
+
+
+@torch.no_grad()
+def render_view(field: SDFField, views: SourceViews | None, cam, grid: OccupancyGrid, samples: int = 64,
+                chunk: int = 4096) -> dict[str, np.ndarray]:
+    """Full image of camera `cam`: rgb (h, w, 3) in 0..1, opacity (h, w), depth (h, w) along rays."""
+    o, d = cam.image_rays()
+    o = torch.tensor(o.reshape(-1, 3), dtype=torch.float32)
+    d = torch.tensor(d.reshape(-1, 3), dtype=torch.float32)
+    rgb, opacity, depth = [], [], []
+    for i in range(0, len(o), chunk):
+        rays = rays_in_hull(o[i : i + chunk], d[i : i + chunk], grid)
+        out = render_rays(field, rays, views, samples)
+        rgb.append(out["rgb"])
+        opacity.append(out["opacity"])
+        depth.append(out["depth"])
+    h, w = cam.height, cam.width
+    return {"rgb": torch.cat(rgb).reshape(h, w, 3).numpy(), "opacity": torch.cat(opacity).reshape(h, w).numpy(),
+            "depth": torch.cat(depth).reshape(h, w).numpy()}

@@ -1,0 +1,44 @@
+"""`usr train`: train the generalizable surface field on synthetic subjects (torchrun-ready)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from apps.progress import progress_bar
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", help="Train the reconstruction field across subjects (resumes; runs under torchrun).")(train)
+
+
+def train(
+    data: Path = typer.Option(..., "--data", help="Folder of subject folders (e.g. from usr data synth) with splits.json."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint file (resumed when it exists); log beside it (.log.jsonl)."),
+    steps: int = typer.Option(2000, "--steps", min=1, help="Total optimisation steps."),
+    rays: int = typer.Option(1024, "--rays", min=8, help="Rays per step (global batch, split across processes)."),
+    samples: int = typer.Option(48, "--samples", min=4, help="Samples per ray inside the visual hull."),
+    lr: float = typer.Option(5e-3, "--lr", help="Initial learning rate (decays ×0.1 over the run)."),
+    work_size: int = typer.Option(192, "--work-size", min=32, help="Longer image side the field sees (pixels)."),
+    checkpoint_every: int = typer.Option(200, "--checkpoint-every", min=1, help="Steps between checkpoints + validation."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the batch sequence and the initial weights."),
+    max_subjects: int = typer.Option(0, "--max-subjects", min=0, help="Use only the first N training subjects (0 = all)."),
+) -> None:
+    from usr.training.trainer import TrainConfig, init_distributed_from_env, train as run
+
+    distributed = init_distributed_from_env()
+    config = TrainConfig(str(data), str(out), steps, rays, samples, lr, 0.1, work_size, 3, 6, checkpoint_every, seed,
+                         max_subjects or None)
+    with progress_bar("training", steps) as advance:
+        summary = run(config, progress=lambda i, n, last: advance(i, _fmt(last)))
+    if distributed:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")
+
+
+def _fmt(last: dict) -> str:
+    keys = ("loss", "val_psnr", "val_iou")
+    return " ".join(f"{k}={last[k]:.3f}" for k in keys if k in last)

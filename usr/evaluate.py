@@ -1,0 +1,60 @@
+"""`usr eval RESULT --gt SUBJECT`: the DESIGN.md protocol on one reconstruction.
+
+Geometry: Chamfer / P2S / normal consistency at 1.8 m height (usr.metrics.geometry). Images, on
+the views NOT used for the reconstruction: the coloured mesh is ray-cast into each held-out camera;
+PSNR over the ground-truth person pixels, SSIM of both pictures on black inside the person's
+bounding box, silhouette IoU of the masks.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from usr.colour import render_mesh
+from usr.io.meshes import load_mesh
+from usr.io.subject_folder import read_subject
+from usr.metrics.geometry import geometry_scores
+from usr.metrics.images import psnr, silhouette_iou, ssim
+from usr.result import read_result
+
+
+def image_scores(mesh, colours, capture, held_out: list[str]) -> dict[str, float | None]:
+    if not held_out or capture.masks is None:
+        return {"psnr": None, "ssim": None, "silhouette_iou": None}
+    p, s, iou = [], [], []
+    for name in held_out:
+        i = capture.index(name)
+        cam, img, mask = capture.cameras[i], capture.images[i], capture.masks[i]
+        rgb, pred_mask = render_mesh(mesh, colours, cam)
+        person = mask > 127
+        iou.append(silhouette_iou(pred_mask, mask))
+        if person.any():
+            p.append(psnr(rgb, img, person))
+            ys, xs = np.nonzero(person | (pred_mask > 127))
+            box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+            gt_black = np.where(person[..., None], img, 0).astype(np.uint8)
+            s.append(ssim(rgb[box], gt_black[box]))
+    mean = lambda x: float(np.mean(x)) if x else None  # noqa: E731
+    return {"psnr": mean(p), "ssim": mean(s), "silhouette_iou": mean(iou)}
+
+
+def evaluate(result: Path, gt: Path, samples: int = 10000) -> dict:
+    t = time.perf_counter()
+    mesh, colours, report = read_result(result)
+    capture = read_subject(gt)
+    used = report.get("views_used") or []
+    held_out = [n for n in capture.camera_names if n not in used]
+    scores: dict = {"result": str(result), "gt": str(gt), "views_used": used, "views_held_out": held_out}
+    if capture.ground_truth is not None and capture.ground_truth.full.exists():
+        g = geometry_scores(mesh, load_mesh(capture.ground_truth.full), samples)
+        scores.update(chamfer_cm=g.chamfer_cm, p2s_cm=g.p2s_cm, reverse_cm=g.reverse_cm,
+                      normal_consistency=g.normal_consistency, normal_l2=g.normal_l2, scale_to_1p8m=g.scale)
+    else:
+        scores.update(chamfer_cm=None, p2s_cm=None, normal_consistency=None)
+    scores.update(image_scores(mesh, colours, capture, held_out))
+    scores["seconds"] = report.get("seconds", {}).get("total")
+    scores["eval_seconds"] = time.perf_counter() - t
+    return scores

@@ -1,0 +1,114 @@
+"""`usr reconstruct`: calibrated views (+ masks) → textured clothed mesh, feed-forward with optional fine-tune.
+
+Stages (timed into report.json): prepare views → visual hull → field on the views (feed-forward)
+→ optional per-subject fine-tune → SDF grid in the hull + marching cubes → vertex colours from the
+input views → result folder (written atomically).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import trimesh
+
+from usr.field.sdf_field import SDFField
+from usr.io.capture import SubjectCapture
+from usr.io.errors import CaptureError
+from usr.mesh.extract import extract_mesh
+from usr.render.occupancy import OccupancyGrid, visual_hull
+from usr.views import PreparedViews, check_view_count, prepare_views
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class ReconOptions:
+    views: list[str] | None = None  # input views (default: all)
+    resolution: int = 256
+    work_size: int = 192
+    finetune_steps: int = 0
+    finetune_rays: int = 512
+    hull_resolution: int = 64
+    samples: int = 40
+    seed: int = 0
+
+
+@dataclass
+class Reconstruction:
+    mesh: trimesh.Trimesh
+    colours: np.ndarray
+    views_used: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    hull: OccupancyGrid | None = None
+
+
+def check_consistency(views: PreparedViews, hull: OccupancyGrid) -> list[str]:
+    """Warn about views whose mask disagrees with the hull carved by all views (bad calibration or mask)."""
+    from usr.metrics.images import silhouette_iou
+
+    warnings = []
+    centres = hull.centres()[hull.occupied.reshape(-1)]
+    if len(centres) == 0:
+        raise CaptureError("views: the masks do not agree on any common volume (visual hull is empty): "
+                           "check the cameras and masks of " + ", ".join(views.names))
+    for name, cam, mask in zip(views.names, views.cameras, views.masks):
+        uv, z = cam.project(centres)
+        img = np.zeros_like(mask)
+        ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+        img[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 255
+        import cv2
+
+        img = cv2.dilate(img, np.ones((5, 5), np.uint8))
+        iou = silhouette_iou(img, mask)
+        if iou < 0.5:
+            warnings.append(f"view {name}: its mask agrees poorly with the others (IoU {iou:.2f} with the carved hull): "
+                            "check its calibration and mask")
+    return warnings
+
+
+def run_field(field: SDFField, views: PreparedViews, options: ReconOptions, progress: Progress | None = None):
+    """Fine-tune (if asked) and return the SDF function and the source views (tensors) to evaluate it with."""
+    source = field.encode_views(views.to_source()) if field.encoder else None
+    if options.finetune_steps > 0:
+        from usr.training.finetune import finetune
+
+        finetune(field, views, options.finetune_steps, options.finetune_rays, options.samples, options.seed,
+                 progress=(lambda f: progress("fine-tune", f)) if progress else None)
+        source = field.encode_views(views.to_source()) if field.encoder else None
+    field.eval()
+    return (lambda p: field.sdf(p, source)), source
+
+
+def reconstruct(capture: SubjectCapture, field: SDFField, options: ReconOptions = ReconOptions(),
+                progress: Progress | None = None) -> Reconstruction:
+    from usr.colour import vertex_colours
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    names = options.views or capture.camera_names
+    check_view_count(names)
+    views = prepare_views(capture, names, options.work_size)
+    hull = visual_hull(views.cameras, views.masks, options.hull_resolution, dilate=1)
+    warnings = check_consistency(views, hull)
+    seconds["prepare"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    sdf_fn, _ = run_field(field, views, options, progress)
+    seconds["finetune"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with torch.no_grad():
+        mesh = extract_mesh(sdf_fn, hull, options.resolution, progress=(lambda f: progress("mesh", f)) if progress else None)
+    seconds["mesh"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    full = capture.select(names)
+    colours = vertex_colours(mesh, full.cameras, full.images, full.masks)
+    seconds["colour"] = time.perf_counter() - t
+    seconds["total"] = sum(seconds.values())
+    return Reconstruction(mesh, colours, list(names), seconds, warnings, hull)
