@@ -48,26 +48,29 @@ class Reconstruction:
     hull: OccupancyGrid | None = None
 
 
-def check_consistency(views: PreparedViews, hull: OccupancyGrid) -> list[str]:
-    """Warn about views whose mask disagrees with the hull carved by all views (bad calibration or mask)."""
-    from usr.metrics.images import silhouette_iou
+def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: float = 0.8) -> list[str]:
+    """Warn about views whose mask the hull carved by all views does not cover (bad calibration or mask).
 
-    warnings = []
+    With consistent cameras and masks the hull contains the person, so its projection covers every
+    view's mask; a view whose person pixels fall outside it disagrees with the others."""
+    import cv2
+
     centres = hull.centres()[hull.occupied.reshape(-1)]
     if len(centres) == 0:
         raise CaptureError("views: the masks do not agree on any common volume (visual hull is empty): "
                            "check the cameras and masks of " + ", ".join(views.names))
+    warnings = []
     for name, cam, mask in zip(views.names, views.cameras, views.masks):
         uv, z = cam.project(centres)
-        img = np.zeros_like(mask)
         ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
-        img[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 255
-        import cv2
-
-        img = cv2.dilate(img, np.ones((5, 5), np.uint8))
-        iou = silhouette_iou(img, mask)
-        if iou < 0.5:
-            warnings.append(f"view {name}: its mask agrees poorly with the others (IoU {iou:.2f} with the carved hull): "
+        proj = np.zeros(mask.shape, np.uint8)
+        proj[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
+        radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
+        proj = cv2.dilate(proj, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+        person = mask > 127
+        coverage = float((proj[person] > 0).mean()) if person.any() else 0.0
+        if coverage < min_coverage:
+            warnings.append(f"view {name}: only {coverage:.0%} of its mask lies inside the hull carved by all views: "
                             "check its calibration and mask")
     return warnings
 
