@@ -43,13 +43,17 @@ def test_sphere_learned_from_silhouettes_within_one_percent():
     grid = visual_hull(cams, masks, 32)
     field = SDFField(FieldConfig(hash=HashGridConfig(levels=8, log2_table_size=12, max_resolution=128),
                                  use_images=False, hidden=32))
+    # silhouettes alone pull the surface in by about 1/s (grazing rays outside still gather opacity), so
+    # the sharpness starts high and learns fast
+    with torch.no_grad():
+        field.log_inv_s.fill_(5.0)
     opt = torch.optim.Adam([{"params": [p for n, p in field.named_parameters() if n != "log_inv_s"]},
-                            {"params": [field.log_inv_s], "lr": 3e-2}], lr=1e-2)
+                            {"params": [field.log_inv_s], "lr": 1e-1}], lr=1e-2)
     o = torch.tensor(np.concatenate([c.image_rays()[0].reshape(-1, 3) for c in cams]), dtype=torch.float32)
     d = torch.tensor(np.concatenate([c.image_rays()[1].reshape(-1, 3) for c in cams]), dtype=torch.float32)
     m = torch.tensor(np.concatenate([k.reshape(-1) for k in masks]) / 255.0, dtype=torch.float32)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(450):
+    for _ in range(600):
         idx = torch.randint(0, len(o), (384,), generator=gen)
         out = render_rays(field, rays_in_hull(o[idx], d[idx], grid), None, samples=40,
                           jitter=torch.rand(384, generator=gen) - 0.5, with_colour=False)
