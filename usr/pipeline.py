@@ -68,9 +68,7 @@ def preview_picture(capture, rec: Reconstruction, height: int = 220):
     inputs, renders = [], []
     for name in rec.views_used[:8]:
         i = capture.index(name)
-        cam = capture.cameras[i]
-        scale = height * 2 / max(cam.width, cam.height)
-        small = cam.resized(max(1, round(cam.width * scale)), max(1, round(cam.height * scale)))
+        small = capture.cameras[i].fit(height * 2)
         import cv2
 
         inputs.append(cv2.resize(capture.images[i], (small.width, small.height), interpolation=cv2.INTER_AREA))

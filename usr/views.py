@@ -26,6 +26,10 @@ class PreparedViews:
     images: list[np.ndarray]  # uint8 h×w×3
     masks: list[np.ndarray]  # uint8 h×w, 0/255
 
+    def subset(self, indices: list[int]) -> "PreparedViews":
+        return PreparedViews([self.names[i] for i in indices], [self.cameras[i] for i in indices],
+                             [self.images[i] for i in indices], [self.masks[i] for i in indices])
+
     def to_source(self) -> SourceViews:
         """Stacked tensors; views of different sizes are padded right/bottom (K unchanged)."""
         h = max(i.shape[0] for i in self.images)
@@ -50,14 +54,13 @@ def prepare_views(capture: SubjectCapture, names: list[str] | None = None, work_
             img = cv2.undistort(img, cam.K, cam.dist)
             mask = cv2.undistort(mask, cam.K, cam.dist)
             cam = Camera(cam.name, cam.width, cam.height, cam.K, cam.R, cam.t)
-        scale = work_size / max(cam.width, cam.height)
-        w, h = max(1, round(cam.width * scale)), max(1, round(cam.height * scale))
-        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-        mask = (cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
+        small = cam.fit(work_size)
+        img = cv2.resize(img, (small.width, small.height), interpolation=cv2.INTER_AREA)
+        mask = (cv2.resize(mask, (small.width, small.height), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
         if (mask > 0).mean() < MIN_MASK_FRACTION:
             problems.append(f"{capture.root or capture.name}: masks/{cam.name}.png: the person is not visible in this view "
                             f"(mask covers {(mask > 0).mean():.2%} of the image)")
-        cams.append(cam.resized(w, h))
+        cams.append(small)
         imgs.append(img)
         masks.append(mask)
     if problems:

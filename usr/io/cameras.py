@@ -94,6 +94,11 @@ class Camera:
         t = self.t - R @ np.asarray(translation, dtype=np.float64)
         return Camera(self.name, self.width, self.height, self.K, R, t, self.dist)
 
+    def fit(self, long_side: int) -> "Camera":
+        """The same camera for the image resampled so that its longer side is `long_side` pixels."""
+        scale = long_side / max(self.width, self.height)
+        return self.resized(max(1, round(self.width * scale)), max(1, round(self.height * scale)))
+
     def resized(self, width: int, height: int) -> "Camera":
         """The same camera for the image resampled to width×height (pixel-centre aware)."""
         sx, sy = width / self.width, height / self.height

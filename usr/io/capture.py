@@ -10,6 +10,7 @@ import numpy as np
 from jaxtyping import UInt8
 
 from usr.io.cameras import Camera
+from usr.io.errors import CaptureError
 
 
 @dataclass
@@ -81,7 +82,8 @@ class SubjectCapture:
         try:
             return self.camera_names.index(camera_name)
         except ValueError:
-            raise KeyError(f"subject {self.name!r}: no camera {camera_name!r}; have {', '.join(self.camera_names)}") from None
+            raise CaptureError(f"{self.root or self.name}: views: no camera {camera_name!r}; "
+                               f"have {', '.join(self.camera_names)}") from None
 
     def select(self, camera_names: list[str]) -> "SubjectCapture":
         """A capture restricted to the named views, in the given order (e.g. inputs vs held-out)."""

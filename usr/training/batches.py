@@ -78,8 +78,7 @@ def draw_batch(subjects: list[SubjectViews], seed: int, step: int, rays: int, so
     order = rng.permutation(n)
     src, tgt = sorted(order[:k].tolist()), int(order[k])
     v = subj.views
-    sources = PreparedViews([v.names[i] for i in src], [v.cameras[i] for i in src], [v.images[i] for i in src],
-                            [v.masks[i] for i in src])
+    sources = v.subset(src)
     hull = visual_hull(sources.cameras, sources.masks, hull_resolution, dilate=1)
     cam, img, mask = v.cameras[tgt], v.images[tgt], v.masks[tgt]
     # 3/4 of the rays on the person, 1/4 anywhere (background teaches empty space)

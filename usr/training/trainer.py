@@ -77,16 +77,10 @@ def _splits(data: Path) -> dict[str, list[str]]:
 def validate(field: SDFField, subject: SubjectViews, size: int = 96) -> dict[str, float]:
     """Render view 1 of the subject from its other views; PSNR on the person and silhouette IoU."""
     v = subject.views
-    src = [i for i in range(len(v.names)) if i != 1][:6]
-    from usr.views import PreparedViews
-
-    sources = PreparedViews([v.names[i] for i in src], [v.cameras[i] for i in src], [v.images[i] for i in src],
-                            [v.masks[i] for i in src])
+    sources = v.subset([i for i in range(len(v.names)) if i != 1][:6])
     field.eval()
     views = field.encode_views(sources.to_source()) if field.encoder else None
-    cam = v.cameras[1]
-    scale = size / max(cam.width, cam.height)
-    small = cam.resized(max(1, round(cam.width * scale)), max(1, round(cam.height * scale)))
+    small = v.cameras[1].fit(size)
     import cv2
 
     gt = cv2.resize(v.images[1], (small.width, small.height), interpolation=cv2.INTER_AREA)
@@ -143,6 +137,8 @@ def train(config: TrainConfig, progress: Callable[[int, int, dict], None] | None
             last.update(metrics)
         if progress and rank == 0:
             progress(done, config.steps, last)
+    if world > 1:
+        dist.barrier()  # no process leaves (and tears down the group) while rank 0 still validates and saves
     return {"steps": config.steps, "seconds": time.perf_counter() - t0, **last}
 
 
