@@ -55,19 +55,28 @@ def import_video(
     up: str = typer.Option("auto", "--up", help="Up axis of the calibration world: auto, x, y, z, -x, -y, -z."),
     undistort: bool = typer.Option(False, "--undistort/--keep-distortion", help="Resample images without lens distortion."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing subject folder."),
+    masks: str = typer.Option("none", "--masks", help="none, or clean-plate: person masks by background subtraction."),
+    clean_plates: Path = typer.Option(None, "--clean-plates", help="Folder of empty-set images named like the cameras "
+                                      "(cam01.png …); without it the plate is estimated from the clip (slower, "
+                                      "ghosts where the person stands still)."),
 ) -> None:
     from usr.io.video import import_video_rig, list_videos
 
+    if masks not in ("none", "clean-plate"):
+        raise typer.BadParameter(f"--masks {masks!r}: expected none or clean-plate")
     notes: list[str] = []
+    say = lambda i, n, name: typer.echo(f"importing: {i + 1}/{n} {name}" + (" (clean-plate mask)" if masks != "none" else ""), err=True)  # noqa: E731
     try:
-        cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes)
+        cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes,
+                               masks=masks, clean_plates=clean_plates, progress=say)
     except CaptureError as exc:
         _fail(exc)
     except FileExistsError as exc:
         raise typer.BadParameter(str(exc)) from None
     for note in notes:
         typer.echo(f"note: {note}")
-    typer.echo(f"wrote {out}: {len(cap.cameras)} calibrated views ({', '.join(cap.camera_names)}), frame {frame}")
+    typer.echo(f"wrote {out}: {len(cap.cameras)} calibrated views ({', '.join(cap.camera_names)}), frame {frame}"
+               + (", with person masks" if cap.masks is not None else ""))
 
 
 def import_nerfstudio(

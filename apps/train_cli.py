@@ -11,6 +11,8 @@ from apps.progress import progress_bar
 
 def register(app: typer.Typer) -> None:
     app.command("train", help="Train the reconstruction field across subjects (resumes; runs under torchrun).")(train)
+    app.command("calibrate-level", help="Measure the SDF level of a checkpoint's surface on validation subjects and "
+                "store it in the checkpoint.")(calibrate_level)
 
 
 def train(
@@ -42,3 +44,29 @@ def train(
 def _fmt(last: dict) -> str:
     keys = ("loss", "val_psnr", "val_iou")
     return " ".join(f"{k}={last[k]:.3f}" for k in keys if k in last)
+
+
+def calibrate_level(
+    data: Path = typer.Option(..., "--data", help="Folder of synthetic subjects with splits.json (the training data)."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint to calibrate (updated in place, atomically)."),
+    split: str = typer.Option("val", "--split", help="Which subjects of splits.json to measure on (never the test set)."),
+    views: int = typer.Option(4, "--views", min=2, help="Input views per subject, spread around the rig."),
+    resolution: int = typer.Option(128, "--resolution", min=32, help="SDF grid resolution for the measurement."),
+) -> None:
+    import json
+
+    from usr.training.checkpoint import load_checkpoint
+    from usr.training.surface_level import calibrate_level as run, write_level
+
+    splits_file = data / "splits.json"
+    try:
+        names = json.loads(splits_file.read_text())[split]
+    except (OSError, ValueError, KeyError) as exc:
+        raise typer.BadParameter(f"{splits_file}: no usable {split!r} list ({exc})") from None
+    field, _ = load_checkpoint(checkpoint)
+    with progress_bar("calibrating", len(names)) as advance:
+        cal = run(field, [data / n for n in names], views, resolution, progress=lambda i, n: advance(i, ""))
+    for level, chamfer in cal.chamfer_by_level.items():
+        typer.echo(f"level {level:+.3f}: Chamfer {chamfer:.2f} cm" + ("  <- chosen" if level == cal.level else ""))
+    write_level(checkpoint, cal)
+    typer.echo(f"surface level {cal.level:+.3f} written to {checkpoint}")

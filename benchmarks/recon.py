@@ -35,6 +35,15 @@ def spread_views(names: list[str], k: int) -> list[str]:
     return [names[int(round(i * len(names) / k)) % len(names)] for i in range(k)]
 
 
+def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:
+    """`finetune`, `scratch` (steps from the options) or `finetune:N`, `scratch:N`; `field`, `visual-hull`."""
+    kind, _, steps = method.partition(":")
+    if kind not in ("field", "finetune", "visual-hull", "scratch"):
+        raise SystemExit(f"unknown method {method!r}")
+    default = {"finetune": args.finetune_steps, "scratch": args.scratch_steps}.get(kind, 0)
+    return kind, int(steps) if steps else default
+
+
 def subjects_in(paths: list[Path]) -> list[Path]:
     out = []
     for p in paths:
@@ -46,7 +55,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=Path, nargs="+", required=True)
     ap.add_argument("--views", type=int, nargs="+", default=[3, 4, 6])
-    ap.add_argument("--methods", nargs="+", default=["field", "finetune", "visual-hull", "scratch"])
+    ap.add_argument("--methods", nargs="+", default=["field", "finetune", "visual-hull", "scratch"],
+                    help="field, finetune[:steps], visual-hull, scratch[:steps]")
     ap.add_argument("--resolution", type=int, default=256)
     ap.add_argument("--finetune-steps", type=int, default=200)
     ap.add_argument("--scratch-steps", type=int, default=1500)
@@ -60,19 +70,19 @@ def main() -> None:
         cap = read_subject(subject, load_images=False)
         meta = cap.ground_truth.meta if cap.ground_truth else {}
         makehuman = any(g.get("mhclo") for g in meta.get("garments", []))
+        sid = f"{subject.parent.name}/{subject.name}"
         for k in args.views:
             names = spread_views(cap.camera_names, k)
             for method in args.methods:
-                out = tmp / f"{subject.name}_{k}_{method}"
+                kind, steps = parse_method(method, args)
+                out = tmp / f"{sid.replace('/', '_')}_{k}_{method.replace(':', '_')}"
                 t = time.perf_counter()
                 report = reconstruct_subject(
-                    subject, out, names, args.resolution,
-                    finetune_steps=args.finetune_steps if method == "finetune" else 0,
-                    checkpoint=args.checkpoint, method="field" if method == "finetune" else method,
-                    scratch_steps=args.scratch_steps)
+                    subject, out, names, args.resolution, finetune_steps=steps if kind == "finetune" else 0,
+                    checkpoint=args.checkpoint, method="field" if kind == "finetune" else kind, scratch_steps=steps)
                 wall = time.perf_counter() - t
                 scores = evaluate(out, subject)
-                row = {"subject": subject.name, "makehuman_garments": makehuman, "views": k, "method": method,
+                row = {"subject": sid, "makehuman_garments": makehuman, "views": k, "method": method, "steps": steps,
                        "wall_s": wall, "stages_s": report["seconds"], **{m: scores.get(m) for m in METRICS}}
                 rows.append(row)
                 print(json.dumps({kk: (round(v, 3) if isinstance(v, float) else v) for kk, v in row.items()

@@ -58,3 +58,35 @@ def test_bad_calibration_and_missing_video_are_named(tmp_path):
                                    "--videos", str(folder / "cam01.mp4"), "--out", str(tmp_path / "x")])
     assert res.exit_code == 1 and "int_cam02_img: no video for this camera" in res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_import_video_with_clean_plates_writes_masks(tmp_path):
+    """Wiring of --masks clean-plate with given plates (here: frame 0 of each video, so the person's motion since)."""
+    import cv2
+
+    folder = shared_data("real", "pose2sim_4cam")
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for n in (1, 2, 3):
+        video = cv2.VideoCapture(str(folder / f"cam0{n}.mp4"))
+        ok, bgr = video.read()
+        video.release()
+        assert ok
+        cv2.imwrite(str(plates / f"cam0{n}.png"), bgr)
+    args = ["data", "import-video", "--calib", str(folder / "Calib_scene_opencv.toml"), "--videos", str(folder),
+            "--frame", "60", "--masks", "clean-plate", "--clean-plates", str(plates)]
+    res = CliRunner().invoke(app, args + ["--out", str(tmp_path / "a")])
+    assert res.exit_code == 1 and "plates: cam04: no clean plate cam04.png/.jpg" in res.output
+    assert not (tmp_path / "a").exists()
+    (plates / "cam04.png").write_bytes((plates / "cam01.png").read_bytes())  # wrong size (1080 vs 1088 wide)
+    res = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")])
+    assert res.exit_code == 1 and "cam04.mp4: clean plate: plate is 1080x1920, the frame 1088x1920" in res.output
+    (plates / "cam04.png").unlink()
+    video = cv2.VideoCapture(str(folder / "cam04.mp4"))
+    cv2.imwrite(str(plates / "cam04.png"), video.read()[1])
+    video.release()
+    res = CliRunner().invoke(app, args + ["--out", str(tmp_path / "c")])
+    assert res.exit_code == 0 and "with person masks" in res.output, res.output
+    cap = read_subject(tmp_path / "c")
+    assert cap.masks is not None and all(0.001 < (m > 0).mean() < 0.5 for m in cap.masks)
+    assert subject_problems(tmp_path / "c") == []

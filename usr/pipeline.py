@@ -30,12 +30,14 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
             field = scratch_field()
             options.finetune_steps = finetune_steps or scratch_steps
         else:
-            from usr.training.checkpoint import load_checkpoint
+            from usr.training.checkpoint import load_checkpoint, surface_level
 
-            field, _ = load_checkpoint(checkpoint)
+            field, state = load_checkpoint(checkpoint)
+            options.surface_level = surface_level(state)
         rec = reconstruct(capture, field, options, progress)
     report = {"method": method, "views_used": rec.views_used, "seconds": rec.seconds, "warnings": rec.warnings,
-              "resolution": resolution, "finetune_steps": options.finetune_steps, "vertices": len(rec.mesh.vertices),
+              "resolution": resolution, "finetune_steps": options.finetune_steps,
+              "surface_level": options.surface_level if options.finetune_steps == 0 else 0.0, "vertices": len(rec.mesh.vertices),
               "faces": len(rec.mesh.faces), "subject": str(subject)}
     write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec))
     return report

@@ -36,6 +36,7 @@ class ReconOptions:
     hull_resolution: int = 64
     samples: int = 40
     seed: int = 0
+    surface_level: float = 0.0  # SDF level of the feed-forward surface (calibrated per checkpoint); 0 after fine-tune
 
 
 @dataclass
@@ -72,7 +73,18 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
         if coverage < min_coverage:
             warnings.append(f"view {name}: only {coverage:.0%} of its mask lies inside the hull carved by all views: "
                             "check its calibration and mask")
+        if person[0].any() or person[-1].any() or person[:, 0].any() or person[:, -1].any():
+            warnings.append(f"view {name}: the person touches the image border; what lies outside the frame is carved away")
     return warnings
+
+
+def size_warnings(capture: SubjectCapture, names: list[str], ratio: float = 2.0) -> list[str]:
+    """Views whose resolution is far from the others' (mixed cameras): detail and colour will differ between them."""
+    sides = {c.name: max(c.width, c.height) for c in capture.select(names).cameras}
+    median = float(np.median(list(sides.values())))
+    return [f"view {n}: {s} px on its long side vs a median of {median:.0f} px among the views: "
+            "its detail and colour weigh differently in the reconstruction" for n, s in sides.items()
+            if s > ratio * median or s * ratio < median]
 
 
 def run_field(field: SDFField, views: PreparedViews, options: ReconOptions, progress: Progress | None = None):
@@ -98,7 +110,7 @@ def reconstruct(capture: SubjectCapture, field: SDFField, options: ReconOptions 
     check_view_count(names)
     views = prepare_views(capture, names, options.work_size)
     hull = visual_hull(views.cameras, views.masks, options.hull_resolution, dilate=1)
-    warnings = check_consistency(views, hull)
+    warnings = size_warnings(capture, names) + check_consistency(views, hull)
     seconds["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -106,7 +118,9 @@ def reconstruct(capture: SubjectCapture, field: SDFField, options: ReconOptions 
     seconds["finetune"] = time.perf_counter() - t
     t = time.perf_counter()
     with torch.no_grad():
-        mesh = extract_mesh(sdf_fn, hull, options.resolution, progress=(lambda f: progress("mesh", f)) if progress else None)
+        level = options.surface_level if options.finetune_steps == 0 else 0.0
+        mesh = extract_mesh(sdf_fn, hull, options.resolution, level,
+                            progress=(lambda f: progress("mesh", f)) if progress else None)
     seconds["mesh"] = time.perf_counter() - t
 
     t = time.perf_counter()

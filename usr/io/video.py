@@ -64,17 +64,25 @@ def undistort_view(image: np.ndarray, cam: Camera) -> tuple[np.ndarray, Camera]:
 
 
 def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_axis: str = "auto",
-                     undistort: bool = False, overwrite: bool = False, notes: list[str] | None = None) -> SubjectCapture:
+                     undistort: bool = False, overwrite: bool = False, notes: list[str] | None = None,
+                     masks: str = "none", clean_plates: Path | None = None, progress=None) -> SubjectCapture:
     """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`.
 
-    `notes` (if given) receives remarks such as accepted codec-padding size differences."""
+    `masks="clean-plate"` adds person masks by background subtraction (usr.io.clean_plate): against the
+    images of the empty set in `clean_plates` (named like the cameras) when given, else against a plate
+    estimated from the clip around the frame. `notes` (if given) receives remarks such as accepted
+    codec-padding size differences; `progress(i, n, name)` is called per camera."""
+    if masks not in ("none", "clean-plate"):
+        raise ValueError(f"masks={masks!r}: expected 'none' or 'clean-plate'")
     calib, out = Path(calib), Path(out)
     source = read_opencv_toml(calib)
     cameras, world_from_source = to_project_world(source, up_axis)
     paths = match_videos(cameras, videos, calib)
-    images, final, problems = [], [], []
+    images, person_masks, final, problems = [], [], [], []
     for i, cam in enumerate(cameras):
         cam = cam.with_name(camera_key(cam.name))
+        if progress is not None:
+            progress(i, len(cameras), cam.name)
         img = read_frame(paths[source[i].name], frame)
         h, w = img.shape[:2]
         if (w, h) != (cam.width, cam.height) and abs(w - cam.width) <= CODEC_PADDING_PX and abs(h - cam.height) <= CODEC_PADDING_PX:
@@ -87,16 +95,43 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
             problems.append(problem(paths[source[i].name], "size",
                                     f"frame is {w}x{h} but {calib.name} [{source[i].name}] says {cam.width}x{cam.height}{hint}"))
             continue
+        mask = None
+        if masks == "clean-plate":
+            try:
+                mask = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
+            except CaptureError as exc:
+                problems += exc.problems
+                continue
         if undistort:
-            img, cam = undistort_view(img, cam)
+            distorted = cam
+            img, cam = undistort_view(img, distorted)
+            if mask is not None:
+                mask = ((undistort_view(mask, distorted)[0] > 127) * 255).astype(np.uint8)
         images.append(img)
+        person_masks.append(mask)
         final.append(cam)
     if problems:
         raise CaptureError(problems)
-    capture = SubjectCapture(out.name, final, images, extras={"world_from_source": world_from_source.tolist()})
+    capture = SubjectCapture(out.name, final, images, masks=person_masks if masks != "none" else None,
+                             extras={"world_from_source": world_from_source.tolist()})
     write_subject(capture, out, overwrite=overwrite,
                   extra_json={"world_from_source": world_from_source.tolist(), "source": {"calibration": calib.name, "frame": frame}})
     return capture
+
+
+def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, plates: Path | None) -> np.ndarray:
+    from usr.io.clean_plate import mask_from_video
+
+    plate = None
+    if plates is not None:
+        found = [p for p in sorted(Path(plates).glob(f"{camera}.*")) if p.suffix.lower() in (".png", ".jpg", ".jpeg")]
+        if not found:
+            raise CaptureError(problem(Path(plates), camera, f"no clean plate {camera}.png/.jpg for this camera"))
+        bgr = cv2.imread(str(found[0]), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise CaptureError(problem(found[0], None, "cannot decode image"))
+        plate = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return mask_from_video(video, frame, image, plate)
 
 
 def list_videos(spec: list[Path]) -> list[Path]:

@@ -71,6 +71,6 @@ def largest_component(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     return max(parts, key=lambda m: len(m.faces)) if len(parts) > 1 else mesh
 
 
-def extract_mesh(sdf_fn, grid: OccupancyGrid, resolution: int = 256, progress=None) -> trimesh.Trimesh:
+def extract_mesh(sdf_fn, grid: OccupancyGrid, resolution: int = 256, level: float = 0.0, progress=None) -> trimesh.Trimesh:
     values, lo, step = sdf_grid(sdf_fn, grid, resolution, progress=progress)
-    return marching_cubes_mesh(values, lo, step)
+    return marching_cubes_mesh(values, lo, step, level)

@@ -1,7 +1,7 @@
 """Visual hull occupancy grid from masks + cameras, and per-ray sampling intervals inside it.
 
-A voxel is kept unless some view sees it (its centre projects inside that image) outside the
-person's mask; the kept set is dilated by `dilate` voxels so thin parts are not cut. Rays are
+A voxel is kept when every view sees it (its centre projects inside the image; `min_views_seen`
+relaxes this) and no view sees it outside the person's mask; the kept set is dilated by `dilate` voxels so thin parts are not cut. Rays are
 sampled only between their first and last occupied voxel, so CPU time goes where the person is.
 """
 
@@ -72,8 +72,9 @@ class OccupancyGrid:
 
 
 def visual_hull(cameras: list[Camera], masks: list[np.ndarray], resolution: int = 64,
-                bounds=DEFAULT_BOUNDS, dilate: int = 1, min_views_inside: int | None = None) -> OccupancyGrid:
-    """Carve a grid with the masks. `min_views_inside` relaxes carving (default: every view that sees it)."""
+                bounds=DEFAULT_BOUNDS, dilate: int = 1, min_views_seen: int | None = None) -> OccupancyGrid:
+    """Carve a grid with the masks. A voxel outside some image is carved too unless `min_views_seen` (default:
+    all views) is lowered: with a few views, the cone of one view beyond the others' frames is not the person."""
     lo, hi = np.asarray(bounds[0], float), np.asarray(bounds[1], float)
     grid = OccupancyGrid(np.zeros((resolution,) * 3, bool), lo, hi)
     pts = grid.centres()
@@ -89,8 +90,8 @@ def visual_hull(cameras: list[Camera], masks: list[np.ndarray], resolution: int 
         dist = ndimage.distance_transform_edt(mask <= 127)
         radius = cam.K[0, 0] * half_diag / np.maximum(z[vis], 1e-6) + 0.5
         inside[vis] += dist[v[vis], u[vis]] <= radius
-    need = seen if min_views_inside is None else np.minimum(seen, min_views_inside)
-    occ = (inside >= need) & (seen > 0)
+    need_seen = len(cameras) if min_views_seen is None else max(1, min_views_seen)
+    occ = (inside >= seen) & (seen >= need_seen)
     occ = occ.reshape((resolution,) * 3)
     if dilate:
         occ = ndimage.binary_dilation(occ, iterations=dilate)

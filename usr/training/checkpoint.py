@@ -47,3 +47,20 @@ def load_checkpoint(path: Path | None = None) -> tuple[SDFField, dict]:
     field = SDFField(FieldConfig.from_json(state["config"]))
     field.load_state_dict(state["weights"])
     return field, state
+
+
+def update_extra(path: Path, **values) -> None:
+    """Set keys of a checkpoint's `extra` (str / number values), leaving weights and optimiser state as they are."""
+    path = Path(path)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or state.get("format") != "usr-field":
+        raise ValueError(f"{path}: not a usr field checkpoint (format field missing)")
+    state.setdefault("extra", {}).update(values)
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def surface_level(state: dict) -> float:
+    """The calibrated SDF level of a checkpoint's surface (usr.training.surface_level); 0 when never calibrated."""
+    return float(state.get("extra", {}).get("surface_level", 0.0))

@@ -1,0 +1,87 @@
+"""Clean-plate person masks: a synthetic static camera filming a moving figure over a textured set."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from usr.io.clean_plate import PlateConfig, estimate_plate, mask_from_video, person_mask, read_clip
+from usr.io.errors import CaptureError
+
+H, W, N = 120, 160, 40
+
+
+def background() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    tiles = rng.integers(40, 200, (H // 8, W // 8, 3), dtype=np.uint8)
+    return cv2.resize(tiles, (W, H), interpolation=cv2.INTER_NEAREST)
+
+
+def figure_box(t: int, moving: bool = True) -> tuple[slice, slice]:
+    x = 10 + (3 * t if moving else 60)
+    return slice(30, 100), slice(x, x + 25)
+
+
+def frames(moving: bool = True) -> np.ndarray:
+    bg = background()
+    out = []
+    for t in range(N):
+        f = bg.copy()
+        f[figure_box(t, moving)] = (230, 60, 90)
+        out.append(f)
+    return np.stack(out)
+
+
+def write_video(path, clip: np.ndarray) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (W, H))
+    assert writer.isOpened()
+    for f in clip:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def test_plate_is_recovered_where_the_figure_moves_away():
+    clip = frames()
+    plate = estimate_plate(clip, PlateConfig(still_window=2))
+    err = np.abs(plate.astype(int) - background().astype(int)).max(-1)
+    assert (err > 10).mean() < 0.01
+
+
+def test_mask_of_one_frame_matches_the_figure():
+    clip = frames()
+    t = 20
+    mask = person_mask(clip[t], background())
+    truth = np.zeros((H, W), bool)
+    truth[figure_box(t)] = True
+    assert iou(mask > 0, truth) > 0.9
+
+
+def test_mask_from_video_estimates_the_plate_from_the_clip(tmp_path):
+    video = tmp_path / "cam01.avi"
+    write_video(video, frames())
+    clip = read_clip(video, 20, 30)
+    assert clip.shape == (30, H, W, 3)  # frames 5..34: clip[15] is frame 20
+    mask = mask_from_video(video, 20, clip[15], config=PlateConfig(clip=30, still_window=2))
+    truth = np.zeros((H, W), bool)
+    truth[figure_box(20)] = True
+    assert iou(mask > 0, truth) > 0.8
+
+
+def test_static_person_without_a_plate_is_a_clear_error(tmp_path):
+    video = tmp_path / "cam02.avi"
+    clip = frames(moving=False)
+    write_video(video, clip)
+    with pytest.raises(CaptureError, match="cam02.avi: mask: clean-plate subtraction found no person"):
+        mask_from_video(video, 5, clip[5], config=PlateConfig(clip=30, still_window=2))
+
+
+def test_plate_of_another_size_is_named(tmp_path):
+    video = tmp_path / "cam03.avi"
+    write_video(video, frames())
+    with pytest.raises(CaptureError, match="cam03.avi: clean plate: plate is 80x60"):
+        mask_from_video(video, 5, frames()[5], plate=np.zeros((60, 80, 3), np.uint8))
