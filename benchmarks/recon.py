@@ -1,7 +1,7 @@
 """Benchmark: reconstruction quality and speed on unseen synthetic subjects, all methods in one harness.
 
 For every subject and view count, the input views are spread evenly around the rig and the others
-are held out; each method writes a result folder that `usr.evaluate` scores (Chamfer / P2S / NC in
+are held out (render the subjects with 12 ring views so that 3, 4 and 6 inputs are 120°, 90° and 60° apart); each method writes a result folder that `usr.evaluate` scores (Chamfer / P2S / NC in
 cm at 1.8 m, PSNR / SSIM / IoU on the held-out views). Writes JSON with every run and the means.
 
     python benchmarks/recon.py --subjects DIR [DIR ...] --views 3 4 6 --methods field finetune visual-hull scratch \
@@ -27,6 +27,7 @@ from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
+from usr.training.checkpoint import load_checkpoint, surface_level  # noqa: E402
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "seconds")
 
@@ -64,10 +65,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/recon.json"))
     args = ap.parse_args()
 
-    rows = []
+    rows, rig = [], 0
     tmp = Path(tempfile.mkdtemp(prefix="usr-recon-bench-"))
     for subject in subjects_in(args.subjects):
         cap = read_subject(subject, load_images=False)
+        rig = max(rig, len(cap.cameras))
         meta = cap.ground_truth.meta if cap.ground_truth else {}
         makehuman = any(g.get("mhclo") for g in meta.get("garments", []))
         sid = f"{subject.parent.name}/{subject.name}"
@@ -93,12 +95,17 @@ def main() -> None:
         for k in args.views:
             sel = [r for r in rows if r["method"] == method and r["views"] == k]
             if sel:
+                stages = sorted({st for r in sel for st in r["stages_s"]})
                 summary[f"{method}@{k}"] = {m: float(np.mean([r[m] for r in sel if r[m] is not None]))
-                                            for m in METRICS if any(r[m] is not None for r in sel)} | {"runs": len(sel)}
+                                            for m in METRICS if any(r[m] is not None for r in sel)} | {
+                    "runs": len(sel), "steps": sel[0]["steps"],
+                    "stages_s": {st: float(np.mean([r["stages_s"].get(st, 0.0) for r in sel])) for st in stages}}
     result = {
         "benchmark": "recon", "resolution": args.resolution, "finetune_steps": args.finetune_steps,
         "scratch_steps": args.scratch_steps, "checkpoint": str(args.checkpoint or "embedded default"),
         "subjects": sorted({r["subject"] for r in rows}), "summary": summary, "runs": rows,
+        "surface_level": surface_level(load_checkpoint(args.checkpoint)[1]),
+        "views_layout": {k: spread_views([f"cam{i:02d}" for i in range(rig)], k) for k in args.views},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d"),
     }
     write_json_atomic(args.out, result)
