@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from apps import capture_cli, demo_cli, recon_cli, synth_cli, train_cli
+from apps import capture_cli, demo_cli, parser_cli, recon_cli, synth_cli, train_cli
 
 app = typer.Typer(
     name="usr",
@@ -25,6 +25,7 @@ capture_cli.register(data_app)
 demo_cli.register(app)
 train_cli.register(app)
 recon_cli.register(app)
+parser_cli.register(app)
 
 
 def main() -> None:

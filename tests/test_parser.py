@@ -1,0 +1,75 @@
+"""Garment parser: palette mapping, IoU arithmetic, photo-like samples, training/resume/prediction plumbing."""
+
+import numpy as np
+import pytest
+import torch
+
+from data_tools.synth import SynthConfig, synthesize
+from usr.labels import BACKGROUND, HAIR, LOWER, SHOES, SKIN, UPPER
+from usr.parsing.data import batch, make_sample, views_of
+from usr.parsing.metrics import IGNORE, class_iou, confusion, mean_iou
+from usr.parsing.palettes import cihp_to_labels
+from usr.parsing.predict import label_map, parse_probabilities, person_mask
+from usr.parsing.train import ParserTrainConfig, load_parser, train_parser
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("parser") / "synth"
+    synthesize(out, SynthConfig(subjects=3, views=2, size=96, seed=21))
+    return out
+
+
+def test_cihp_colours_map_to_our_labels():
+    rgb = np.array([[[255, 85, 0], [0, 85, 85], [0, 0, 255], [255, 0, 0]],
+                    [[254, 170, 0], [0, 0, 0], [128, 0, 0], [10, 200, 30]]], np.uint8)
+    assert cihp_to_labels(rgb).tolist() == [[UPPER, LOWER, SKIN, HAIR], [SHOES, BACKGROUND, IGNORE, IGNORE]]
+
+
+def test_iou_against_a_hand_computed_case():
+    truth = np.array([[0, 0, 1, 1], [0, 2, 2, IGNORE]])
+    pred = np.array([[0, 1, 1, 1], [0, 2, 0, 2]])
+    conf = confusion(pred, truth, 3)
+    assert conf.sum() == 7  # the ignored pixel is not counted
+    iou = class_iou(conf)
+    assert np.allclose(iou, [2 / 4, 2 / 3, 1 / 2])
+    assert mean_iou(conf) == pytest.approx((0.5 + 2 / 3 + 0.5) / 3)
+    with pytest.raises(ValueError):
+        confusion(np.array([5]), np.array([0]), 3)
+
+
+def test_samples_are_deterministic_and_keep_the_labels(small_data):
+    refs = views_of(small_data, "train")
+    a_img, a_lab = make_sample(refs[0], 3, 5, 64)
+    b_img, b_lab = make_sample(refs[0], 3, 5, 64)
+    c_img, _ = make_sample(refs[0], 3, 6, 64)
+    assert np.array_equal(a_img, b_img) and np.array_equal(a_lab, b_lab) and not np.array_equal(a_img, c_img)
+    assert a_img.shape == (64, 64, 3) and a_lab.shape == (64, 64)
+    assert set(np.unique(a_lab)) <= {0, 1, 2, 3, 4, 5, 6, 7} and (a_lab > 0).mean() > 0.02
+    imgs, labs = batch(refs, 0, 2, 64, 3)
+    assert imgs.shape == (3, 64, 64, 3) and labs.shape == (3, 64, 64)
+
+
+def test_training_resumes_and_predicts(small_data, tmp_path):
+    out = tmp_path / "parser.pt"
+    config = ParserTrainConfig(str(small_data), str(out), steps=2, batch=2, checkpoint_every=1, val_samples=2, size=64)
+    train_parser(config)
+    net, state = load_parser(out)
+    assert state["step"] == 2
+    config.steps = 3
+    summary = train_parser(config)
+    assert load_parser(out)[1]["step"] == 3 and np.isfinite(summary["loss"])
+    lines = out.with_suffix(".log.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and "val_miou" in lines[-1]
+    probs = parse_probabilities(net, np.zeros((50, 40, 3), np.uint8))
+    assert probs.shape == (50, 40, 8) and np.allclose(probs.sum(-1), 1, atol=1e-4)
+    assert label_map(probs).shape == (50, 40) and set(np.unique(person_mask(probs))) <= {0, 255}
+
+
+def test_bad_checkpoint_is_named(tmp_path):
+    bad = tmp_path / "x.pt"
+    torch.save({"format": "something"}, bad)
+    with pytest.raises(ValueError, match="x.pt: not a usr parser checkpoint"):
+        load_parser(bad)
+    with pytest.raises(FileNotFoundError, match="nope.pt"):
+        load_parser(tmp_path / "nope.pt")

@@ -1,0 +1,43 @@
+"""Parser quality on real photos with someone else's parsing maps (Octopus: CIHP palette), per class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from usr.io.images import read_image
+from usr.labels import HAIR, LABEL_NAMES, LOWER, NUM_LABELS, SHOES, SKIN, UPPER
+from usr.parsing.metrics import class_iou, confusion
+from usr.parsing.model import GarmentParser
+from usr.parsing.palettes import cihp_to_labels
+from usr.parsing.predict import label_map, parse_probabilities
+
+OCTOPUS_CLASSES = (UPPER, LOWER, SKIN, HAIR, SHOES)  # what the Octopus maps label (pants → lower)
+
+
+def octopus_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    frames = sorted((folder / "frames").glob("*.png"))
+    pairs = [(f, folder / "segmentations" / f.name) for f in frames if (folder / "segmentations" / f.name).exists()]
+    if not pairs:
+        raise FileNotFoundError(f"{folder}: no frames/<n>.png with segmentations/<n>.png")
+    return pairs
+
+
+def evaluate_cihp(net: GarmentParser, pairs: list[tuple[Path, Path]], classes=OCTOPUS_CLASSES) -> dict:
+    """Per-class IoU and their mean over `classes`, pooled over all pictures (one confusion matrix)."""
+    conf = np.zeros((NUM_LABELS, NUM_LABELS), np.int64)
+    for image_path, seg_path in pairs:
+        truth = cihp_to_labels(read_image(seg_path))
+        pred = label_map(parse_probabilities(net, read_image(image_path)))
+        conf += confusion(pred, truth, NUM_LABELS)
+    iou = class_iou(conf)
+    per_class = {LABEL_NAMES[c]: float(iou[c]) for c in classes}
+    return {"miou": float(np.mean(list(per_class.values()))), "iou": per_class, "images": len(pairs),
+            "person_iou": _person_iou(conf)}
+
+
+def _person_iou(conf: np.ndarray) -> float:
+    """IoU of person (any non-background label) vs background, from the same confusion matrix."""
+    tp = conf[1:, 1:].sum()
+    return float(tp / (tp + conf[1:, 0].sum() + conf[0, 1:].sum()))
