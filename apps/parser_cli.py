@@ -38,10 +38,11 @@ def train(
     lr: float = typer.Option(1e-3, "--lr"),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=1),
     seed: int = typer.Option(0, "--seed"),
+    size: int = typer.Option(320, "--size", min=64, help="Training picture size; the parser runs at this longer side."),
 ) -> None:
     from usr.parsing.train import ParserTrainConfig, train_parser
 
-    config = ParserTrainConfig(str(data), str(out), steps, batch, lr, checkpoint_every=checkpoint_every, seed=seed)
+    config = ParserTrainConfig(str(data), str(out), steps, batch, lr, checkpoint_every=checkpoint_every, seed=seed, size=size)
     with progress_bar("training parser", steps) as advance:
         summary = train_parser(config, progress=lambda i, n, last: advance(i, " ".join(f"{k}={v:.3f}" for k, v in last.items())))
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")
@@ -66,3 +67,30 @@ def evaluate(
         return
     typer.echo(f"{scores['images']} images: mIoU {scores['miou']:.3f} | " +
                ", ".join(f"{k} {v:.3f}" for k, v in scores["iou"].items()) + f" | person {scores['person_iou']:.3f}")
+
+
+@parser_app.command("masks")
+def masks(
+    subject: Path = typer.Argument(..., help="Subject folder (cameras.json + images/) without person masks."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Parser checkpoint (default: the embedded one)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing masks/ folder."),
+) -> None:
+    """Write masks/<camera>.png from the parser, so a real capture without masks can be reconstructed."""
+    from usr.io.errors import CaptureError
+    from usr.parsing.predict import write_person_masks
+
+    from usr.io.subject_folder import read_cameras_json
+
+    net = _load(checkpoint)
+    try:
+        count = len(read_cameras_json(subject / "cameras.json"))
+        with progress_bar("parsing", count) as advance:
+            notes = write_person_masks(subject, net, overwrite, progress=lambda i, n, name: advance(i, name))
+    except FileExistsError as exc:
+        raise typer.BadParameter(f"{exc} (use --overwrite)") from None
+    except (FileNotFoundError, CaptureError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for note in notes:
+        typer.echo(f"warning: {note}")
+    typer.echo(f"wrote {subject / 'masks'}")

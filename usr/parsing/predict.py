@@ -36,3 +36,28 @@ def label_map(probs: np.ndarray) -> np.ndarray:
 def person_mask(probs: np.ndarray) -> np.ndarray:
     """uint8 0/255: pixels where the person (any label but background) is more likely than the background."""
     return ((probs[..., BACKGROUND] < 0.5) * 255).astype(np.uint8)
+
+
+def write_person_masks(subject: Path, net: GarmentParser, overwrite: bool = False, progress=None) -> list[str]:
+    """Parse every view of a subject folder and write masks/<camera>.png (the folder appears whole, atomically).
+
+    Returns notes naming views whose mask came out empty or tiny (the person may not be visible there)."""
+    from usr.io.atomic import atomic_dir
+    from usr.io.images import find_image, png_bytes, read_image
+    from usr.io.subject_folder import read_cameras_json
+
+    subject = Path(subject)
+    cameras = read_cameras_json(subject / "cameras.json")
+    notes = []
+    with atomic_dir(subject / "masks", overwrite=overwrite) as tmp:
+        for i, cam in enumerate(cameras):
+            path = find_image(subject / "images", cam.name)
+            if path is None:
+                raise FileNotFoundError(f"{subject / 'images'}: no image for camera {cam.name}")
+            mask = person_mask(parse_probabilities(net, read_image(path)))
+            if (mask > 0).mean() < 0.002:
+                notes.append(f"view {cam.name}: the parser found almost no person ({(mask > 0).mean():.2%} of the image)")
+            (tmp / f"{cam.name}.png").write_bytes(png_bytes(mask))
+            if progress:
+                progress(i + 1, len(cameras), cam.name)
+    return notes

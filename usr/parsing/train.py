@@ -1,7 +1,7 @@
 """`usr parser train`: train the garment parser on synthetic label maps made photo-like (usr.parsing.data).
 
-Starts from the ImageNet weights of EfficientNet-Lite0 (backbone batch-norm statistics frozen: the
-batches are small), class-balanced cross-entropy, Adam with exponential decay. A checkpoint every
+Starts from the ImageNet weights of EfficientNet-Lite0 (its first blocks frozen, its batch-norm
+statistics too: the batches are small), class-balanced cross-entropy, Adam with exponential decay. A checkpoint every
 `checkpoint_every` steps (atomic; the run resumes from it) with the mean IoU on a fixed set of
 augmented validation views appended to `<out>.log.jsonl`.
 """
@@ -42,6 +42,7 @@ class ParserTrainConfig:
     seed: int = 0
     val_samples: int = 48
     size: int = 320  # square training pictures; the parser later runs with the longer side at this size
+    frozen_blocks: int = 5  # stem + this many first backbone blocks keep their ImageNet weights (general edges/textures)
 
 
 def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra: dict | None = None) -> None:
@@ -104,10 +105,14 @@ def train_parser(config: ParserTrainConfig, progress: Callable[[int, int, dict],
         start = int(state["step"])
     else:
         net, state = GarmentParser(ParserConfig(input_size=size), pretrained_lite0()), {}
+    frozen = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[: config.frozen_blocks]]
+    for module in frozen:
+        module.requires_grad_(False)
     counts = np.bincount(batch(train_refs, config.seed, 10**6, size, 32)[1].ravel(), minlength=NUM_LABELS)
     weights = class_weights(counts)
     head = [p for n, p in net.named_parameters() if not n.startswith("backbone.")]
-    optimizer = torch.optim.Adam([{"params": net.backbone.parameters(), "lr_factor": config.backbone_lr_factor},
+    tuned = [p for p in net.backbone.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam([{"params": tuned, "lr_factor": config.backbone_lr_factor},
                                   {"params": head, "lr_factor": 1.0}], lr=config.lr)
     if "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])
