@@ -94,3 +94,18 @@ def masks(
     for note in notes:
         typer.echo(f"warning: {note}")
     typer.echo(f"wrote {subject / 'masks'}")
+
+
+@parser_app.command("export")
+def export(
+    checkpoint: Path = typer.Argument(..., help="Training checkpoint of `usr parser train`."),
+    out: Path = typer.Option(..., "--out", help="Weights-only file to ship (e.g. usr/assets/parser_default.pt)."),
+) -> None:
+    """Strip the optimiser state and store weights as float16 (what the repository ships)."""
+    from usr.parsing.train import export_parser
+
+    try:
+        size = export_parser(checkpoint, out)
+    except (FileNotFoundError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")

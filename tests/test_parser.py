@@ -73,3 +73,38 @@ def test_bad_checkpoint_is_named(tmp_path):
         load_parser(bad)
     with pytest.raises(FileNotFoundError, match="nope.pt"):
         load_parser(tmp_path / "nope.pt")
+
+
+def test_export_is_smaller_and_predicts_the_same(small_data, tmp_path):
+    from usr.parsing.train import export_parser
+
+    out = tmp_path / "p.pt"
+    train_parser(ParserTrainConfig(str(small_data), str(out), steps=1, batch=1, val_samples=1, size=64))
+    size = export_parser(out, tmp_path / "ship.pt")
+    assert size < 0.4 * out.stat().st_size  # no optimiser state, half precision
+    a, _ = load_parser(out)
+    b, _ = load_parser(tmp_path / "ship.pt")
+    img = (np.random.default_rng(0).random((64, 48, 3)) * 255).astype(np.uint8)
+    pa, pb = parse_probabilities(a, img), parse_probabilities(b, img)
+    assert np.abs(pa - pb).max() < 0.02
+
+
+def test_parser_masks_command_writes_masks_close_to_the_truth(small_data, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+    from usr.io.images import read_image
+
+    subject = tmp_path / "s"
+    shutil.copytree(small_data / "subject_0000", subject)
+    truth = {p.stem: read_image(p, "L") > 127 for p in (subject / "masks").glob("*.png")}
+    res = CliRunner().invoke(app, ["parser", "masks", str(subject)])
+    assert res.exit_code != 0 and "already exists" in res.output  # never silently replaces masks
+    shutil.rmtree(subject / "masks")
+    res = CliRunner().invoke(app, ["parser", "masks", str(subject)])  # the embedded parser
+    assert res.exit_code == 0, res.output
+    for name, t in truth.items():
+        pred = read_image(subject / "masks" / f"{name}.png", "L") > 127
+        assert (pred & t).sum() / (pred | t).sum() > 0.6, name

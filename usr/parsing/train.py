@@ -55,6 +55,19 @@ def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra
     write_bytes_atomic(Path(path), buf.getvalue())
 
 
+def export_parser(src: Path, dst: Path) -> int:
+    """Weights-only copy for shipping: no optimiser state, floating tensors stored as float16 (half the size).
+    Returns the number of bytes written."""
+    net, state = load_parser(src)
+    small = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    out = {"format": FORMAT, "version": 1, "config": state["config"], "step": state["step"], "weights": small,
+           "extra": {**state.get("extra", {}), "exported_from": str(src), "storage": "float16"}}
+    buf = io.BytesIO()
+    torch.save(out, buf)
+    write_bytes_atomic(Path(dst), buf.getvalue())
+    return len(buf.getvalue())
+
+
 def load_parser(path: Path) -> tuple[GarmentParser, dict]:
     path = Path(path)
     if not path.is_file():
@@ -66,7 +79,7 @@ def load_parser(path: Path) -> tuple[GarmentParser, dict]:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path}: not a usr parser checkpoint (format field missing)")
     net = GarmentParser(ParserConfig.from_json(state["config"]))
-    net.load_state_dict(state["weights"])
+    net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state["weights"].items()})
     return net.eval(), state
 
 
