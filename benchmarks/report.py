@@ -112,6 +112,23 @@ def recon_section(results: list[dict]) -> list[str]:
     return lines
 
 
+def parser_section(results: list[dict]) -> list[str]:
+    if not results:
+        return []
+    lines = ["## Garment parser on real photos (`benchmarks/parser.py`)", "",
+             "Octopus: 8 real 1080² views of one dressed man with CIHP parsing maps, mapped to our labels (pants → lower;",
+             "face, arms, torso skin → skin; hat, glasses, scarf not scored). IoU pooled over the 8 images; never used",
+             "for training or model selection. Reproduce: `python benchmarks/parser.py --out benchmarks/results/parser.json`.", "",
+             "| checkpoint | step | upper | lower | skin | hair | shoes | **mIoU** | goal | person IoU | s / image | date |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        iou = r["iou"]
+        lines.append(f"| {r['checkpoint']} | {r['step']} | " + " | ".join(f"{iou[k]:.3f}" for k in ("upper", "lower", "skin", "hair", "shoes"))
+                     + f" | **{r['miou']:.3f}** | ≥ {r['goal_miou']} {'✓' if r['miou'] >= r['goal_miou'] else '✗'} | "
+                     f"{r['person_iou']:.3f} | {r['seconds_per_image']:.1f} | {r['date']} |")
+    return lines + [""]
+
+
 def main() -> None:
     results = [json.loads(p.read_text()) | {"_file": p.name} for p in sorted((ROOT / "benchmarks" / "results").glob("*.json"))]
     synth = [r for r in results if r.get("benchmark") == "synth"]
@@ -134,6 +151,7 @@ def main() -> None:
         *synth_rows(synth),
         "",
         *recon_section(recon),
+        *parser_section([r for r in results if r.get("benchmark") == "parser"]),
     ]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print(f"wrote docs/benchmarks.md ({len(results)} result files)")
