@@ -108,3 +108,17 @@ def test_parser_masks_command_writes_masks_close_to_the_truth(small_data, tmp_pa
     for name, t in truth.items():
         pred = read_image(subject / "masks" / f"{name}.png", "L") > 127
         assert (pred & t).sum() / (pred | t).sum() > 0.6, name
+
+
+def test_coco_polygons_become_garment_masks(tmp_path):
+    import json
+
+    from usr.parsing.real_eval import deepfashion2_masks
+
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 20, "height": 10}],
+            "categories": [{"id": 11, "name": "long_sleeved_dress"}],
+            "annotations": [{"image_id": 1, "category_id": 11, "segmentation": [[2, 2, 7, 2, 7, 5, 2, 5], [10, 0, 12, 0, 12, 1, 10, 1]]}]}
+    (tmp_path / "ann.json").write_text(json.dumps(coco))
+    [(path, mask, name)] = deepfashion2_masks(tmp_path)
+    assert path == tmp_path / "a.jpg" and name == "long_sleeved_dress" and mask.shape == (10, 20)
+    assert mask[2:6, 2:8].all() and mask[0:2, 10:13].all() and mask.sum() == 6 * 4 + 3 * 2

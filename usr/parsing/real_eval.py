@@ -41,3 +41,41 @@ def _person_iou(conf: np.ndarray) -> float:
     """IoU of person (any non-background label) vs background, from the same confusion matrix."""
     tp = conf[1:, 1:].sum()
     return float(tp / (tp + conf[1:, 0].sum() + conf[0, 1:].sum()))
+
+
+def deepfashion2_masks(folder: Path) -> list[tuple[Path, np.ndarray, str]]:
+    """(image, garment mask from the COCO polygons, category name) for each annotated image of a DeepFashion2 folder."""
+    import json
+
+    import cv2
+
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no COCO-style .json annotation file")
+    coco = json.loads(files[0].read_text())
+    names = {c["id"]: c["name"] for c in coco.get("categories", [])}
+    images = {im["id"]: im for im in coco["images"]}
+    out = []
+    for ann in coco["annotations"]:
+        im = images[ann["image_id"]]
+        mask = np.zeros((im["height"], im["width"]), np.uint8)
+        polys = [np.round(np.asarray(p, float).reshape(-1, 2)).astype(np.int32) for p in ann["segmentation"]]
+        cv2.fillPoly(mask, polys, 1)
+        out.append((folder / im["file_name"], mask.astype(bool), names.get(ann["category_id"], str(ann["category_id"]))))
+    return out
+
+
+def evaluate_garment_polygons(net: GarmentParser, items: list[tuple[Path, np.ndarray, str]]) -> dict:
+    """IoU of the annotated garment with the parser's clothing (upper ∪ lower ∪ dress ∪ outer) and with its dress label
+    alone, pooled over the images (the polygons label one garment: everything else counts as not that garment)."""
+    from usr.labels import DRESS, OUTER
+
+    inter = {"clothing": 0, "dress": 0}
+    union = {"clothing": 0, "dress": 0}
+    for image_path, truth, _ in items:
+        labels = label_map(parse_probabilities(net, read_image(image_path)))
+        for key, pred in (("clothing", np.isin(labels, (UPPER, LOWER, DRESS, OUTER))), ("dress", labels == DRESS)):
+            inter[key] += int((pred & truth).sum())
+            union[key] += int((pred | truth).sum())
+    return {f"{k}_iou": inter[k] / max(union[k], 1) for k in inter} | {"images": len(items),
+                                                                       "categories": sorted({c for _, _, c in items})}
