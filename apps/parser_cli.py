@@ -77,9 +77,8 @@ def masks(
 ) -> None:
     """Write masks/<camera>.png from the parser, so a real capture without masks can be reconstructed."""
     from usr.io.errors import CaptureError
-    from usr.parsing.predict import write_person_masks
-
     from usr.io.subject_folder import read_cameras_json
+    from usr.parsing.predict import write_person_masks
 
     net = _load(checkpoint)
     try:

@@ -28,12 +28,9 @@ from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.training.checkpoint import load_checkpoint, surface_level  # noqa: E402
+from usr.views import spread_views  # noqa: E402
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "seconds")
-
-
-def spread_views(names: list[str], k: int) -> list[str]:
-    return [names[int(round(i * len(names) / k)) % len(names)] for i in range(k)]
 
 
 def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:

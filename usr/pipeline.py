@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 
 from usr.io.subject_folder import read_subject
 from usr.reconstruct import ReconOptions, Reconstruction, reconstruct
@@ -37,7 +36,7 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
         rec = reconstruct(capture, field, options, progress)
     report = {"method": method, "views_used": rec.views_used, "seconds": rec.seconds, "warnings": rec.warnings,
               "resolution": resolution, "finetune_steps": options.finetune_steps,
-              "surface_level": options.surface_level if options.finetune_steps == 0 else 0.0, "vertices": len(rec.mesh.vertices),
+              "surface_level": options.extraction_level, "vertices": len(rec.mesh.vertices),
               "faces": len(rec.mesh.faces), "subject": str(subject)}
     write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec))
     return report

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,7 +35,12 @@ class ReconOptions:
     hull_resolution: int = 64
     samples: int = 40
     seed: int = 0
-    surface_level: float = 0.0  # SDF level of the feed-forward surface (calibrated per checkpoint); 0 after fine-tune
+    surface_level: float = 0.0  # SDF level of the feed-forward surface (calibrated per checkpoint)
+
+    @property
+    def extraction_level(self) -> float:
+        """The level the mesh is extracted at: the calibrated one feed-forward, 0 once fine-tuned on the subject."""
+        return self.surface_level if self.finetune_steps == 0 else 0.0
 
 
 @dataclass
@@ -118,8 +122,7 @@ def reconstruct(capture: SubjectCapture, field: SDFField, options: ReconOptions 
     seconds["finetune"] = time.perf_counter() - t
     t = time.perf_counter()
     with torch.no_grad():
-        level = options.surface_level if options.finetune_steps == 0 else 0.0
-        mesh = extract_mesh(sdf_fn, hull, options.resolution, level,
+        mesh = extract_mesh(sdf_fn, hull, options.resolution, options.extraction_level,
                             progress=(lambda f: progress("mesh", f)) if progress else None)
     seconds["mesh"] = time.perf_counter() - t
 

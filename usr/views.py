@@ -68,6 +68,11 @@ def prepare_views(capture: SubjectCapture, names: list[str] | None = None, work_
     return PreparedViews(list(names), cams, imgs, masks)
 
 
+def spread_views(names: list[str], k: int) -> list[str]:
+    """`k` of the rig's views spread evenly around it (every len(names)/k-th, rounded)."""
+    return [names[int(round(i * len(names) / k)) % len(names)] for i in range(k)]
+
+
 def check_view_count(names: list[str], minimum: int = 2) -> None:
     if len(names) < minimum:
         raise CaptureError(f"views: {len(names)} view(s) given ({', '.join(names)}); reconstruction needs at least {minimum}")

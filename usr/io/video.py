@@ -121,16 +121,14 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
 
 def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, plates: Path | None) -> np.ndarray:
     from usr.io.clean_plate import mask_from_video
+    from usr.io.images import IMAGE_SUFFIXES, read_image
 
     plate = None
     if plates is not None:
-        found = [p for p in sorted(Path(plates).glob(f"{camera}.*")) if p.suffix.lower() in (".png", ".jpg", ".jpeg")]
+        found = [p for p in sorted(Path(plates).glob(f"{camera}.*")) if p.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
             raise CaptureError(problem(Path(plates), camera, f"no clean plate {camera}.png/.jpg for this camera"))
-        bgr = cv2.imread(str(found[0]), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise CaptureError(problem(found[0], None, "cannot decode image"))
-        plate = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        plate = read_image(found[0])
     return mask_from_video(video, frame, image, plate)
 
 

@@ -91,12 +91,27 @@ def normal_scores(pred: trimesh.Trimesh, gt: trimesh.Trimesh, views: list[Camera
     return nc, float(np.concatenate(l2).mean()) if l2 else 2.0
 
 
+def scaled_to_protocol(pred: trimesh.Trimesh, gt: trimesh.Trimesh) -> tuple[float, trimesh.Trimesh, trimesh.Trimesh]:
+    """Both meshes scaled about the origin so that the ground truth is 1.8 m tall: (scale, pred, gt)."""
+    s = height_scale(gt)
+    return (s, trimesh.Trimesh(np.asarray(pred.vertices) * s, pred.faces, process=False),
+            trimesh.Trimesh(np.asarray(gt.vertices) * s, gt.faces, process=False))
+
+
+def distance_terms_cm(pred_s: trimesh.Trimesh, gt_s: trimesh.Trimesh, samples: int, seed: int) -> tuple[float, float]:
+    """(P2S: ground-truth samples → prediction, reverse: prediction samples → ground truth) on scaled meshes."""
+    return (point_to_surface_cm(sample_surface(gt_s, samples, seed), pred_s),
+            point_to_surface_cm(sample_surface(pred_s, samples, seed + 1), gt_s))
+
+
+def chamfer_cm(pred: trimesh.Trimesh, gt: trimesh.Trimesh, samples: int = 10000, seed: int = 0) -> float:
+    """Chamfer of the protocol alone (no normal maps), for callers that need only this number."""
+    return 0.5 * sum(distance_terms_cm(*scaled_to_protocol(pred, gt)[1:], samples, seed))
+
+
 def geometry_scores(pred: trimesh.Trimesh, gt: trimesh.Trimesh, samples: int = 10000, seed: int = 0) -> GeometryScores:
     """Chamfer / P2S / normal consistency of `pred` against `gt` under the protocol above."""
-    s = height_scale(gt)
-    pred_s = trimesh.Trimesh(np.asarray(pred.vertices) * s, pred.faces, process=False)
-    gt_s = trimesh.Trimesh(np.asarray(gt.vertices) * s, gt.faces, process=False)
-    p2s = point_to_surface_cm(sample_surface(gt_s, samples, seed), pred_s)
-    rev = point_to_surface_cm(sample_surface(pred_s, samples, seed + 1), gt_s)
+    s, pred_s, gt_s = scaled_to_protocol(pred, gt)
+    p2s, rev = distance_terms_cm(pred_s, gt_s, samples, seed)
     nc, nl2 = normal_scores(pred_s, gt_s)
     return GeometryScores(0.5 * (p2s + rev), p2s, rev, nc, nl2, s, samples)

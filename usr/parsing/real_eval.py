@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from usr.io.images import read_image
@@ -45,10 +47,6 @@ def _person_iou(conf: np.ndarray) -> float:
 
 def deepfashion2_masks(folder: Path) -> list[tuple[Path, np.ndarray, str]]:
     """(image, garment mask from the COCO polygons, category name) for each annotated image of a DeepFashion2 folder."""
-    import json
-
-    import cv2
-
     files = sorted(folder.glob("*.json"))
     if not files:
         raise FileNotFoundError(f"{folder}: no COCO-style .json annotation file")

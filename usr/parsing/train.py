@@ -8,7 +8,6 @@ augmented validation views appended to `<out>.log.jsonl`.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from usr.io.atomic import write_bytes_atomic
+from usr.io.state_file import read_state, write_state
 from usr.labels import NUM_LABELS
 from usr.parsing.backbone import pretrained_lite0
 from usr.parsing.data import batch, views_of
@@ -50,9 +49,7 @@ def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra
              "weights": {k: v.detach().cpu() for k, v in net.state_dict().items()}}
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    write_bytes_atomic(Path(path), buf.getvalue())
+    write_state(path, state)
 
 
 def export_parser(src: Path, dst: Path) -> int:
@@ -62,22 +59,14 @@ def export_parser(src: Path, dst: Path) -> int:
     small = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
     out = {"format": FORMAT, "version": 1, "config": state["config"], "step": state["step"], "weights": small,
            "extra": {**state.get("extra", {}), "exported_from": str(src), "storage": "float16"}}
-    buf = io.BytesIO()
-    torch.save(out, buf)
-    write_bytes_atomic(Path(dst), buf.getvalue())
-    return len(buf.getvalue())
+    return write_state(dst, out)
 
 
 def load_parser(path: Path) -> tuple[GarmentParser, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: parser checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path}: not a readable checkpoint ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a usr parser checkpoint (format field missing)")
+    state = read_state(path, FORMAT, "parser")
     net = GarmentParser(ParserConfig.from_json(state["config"]))
     net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state["weights"].items()})
     return net.eval(), state

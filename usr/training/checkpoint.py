@@ -1,24 +1,22 @@
 """Checkpoints: one file with the field config (JSON-able), weights, optimiser state and step.
 
-Written atomically; read with `torch.load(weights_only=True)` (no pickled code is ever executed).
+Written atomically; read with `torch.load(weights_only=True)` (usr.io.state_file: no pickled code is ever executed).
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import torch
-
 from usr.field.sdf_field import FieldConfig, SDFField
-from usr.io.atomic import write_bytes_atomic
+from usr.io.state_file import read_state, write_state
 
+FORMAT = "usr-field"
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "assets" / "field_default.pt"
 
 
 def save_checkpoint(path: Path, field: SDFField, step: int, optimizer=None, extra: dict | None = None) -> None:
     state = {
-        "format": "usr-field",
+        "format": FORMAT,
         "version": 1,
         "config": field.config.to_json(),
         "weights": {k: v.detach().cpu() for k, v in field.state_dict().items()},
@@ -27,9 +25,7 @@ def save_checkpoint(path: Path, field: SDFField, step: int, optimizer=None, extr
     }
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    write_bytes_atomic(Path(path), buf.getvalue())
+    write_state(path, state)
 
 
 def load_checkpoint(path: Path | None = None) -> tuple[SDFField, dict]:
@@ -38,12 +34,7 @@ def load_checkpoint(path: Path | None = None) -> tuple[SDFField, dict]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found" + (
             " (the embedded default model is missing from this install)" if path == DEFAULT_CHECKPOINT else ""))
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path}: not a readable checkpoint ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(state, dict) or state.get("format") != "usr-field":
-        raise ValueError(f"{path}: not a usr field checkpoint (format field missing)")
+    state = read_state(path, FORMAT, "field")
     field = SDFField(FieldConfig.from_json(state["config"]))
     field.load_state_dict(state["weights"])
     return field, state
@@ -51,14 +42,9 @@ def load_checkpoint(path: Path | None = None) -> tuple[SDFField, dict]:
 
 def update_extra(path: Path, **values) -> None:
     """Set keys of a checkpoint's `extra` (str / number values), leaving weights and optimiser state as they are."""
-    path = Path(path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != "usr-field":
-        raise ValueError(f"{path}: not a usr field checkpoint (format field missing)")
+    state = read_state(path, FORMAT, "field")
     state.setdefault("extra", {}).update(values)
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    write_bytes_atomic(path, buf.getvalue())
+    write_state(path, state)
 
 
 def surface_level(state: dict) -> float:

@@ -23,9 +23,9 @@ from usr.field.sdf_field import SDFField
 from usr.io.meshes import load_mesh
 from usr.io.subject_folder import read_subject
 from usr.mesh.extract import marching_cubes_mesh, sdf_grid
-from usr.metrics.geometry import height_scale, point_to_surface_cm, sample_surface
+from usr.metrics.geometry import chamfer_cm
 from usr.render.occupancy import visual_hull
-from usr.views import prepare_views
+from usr.views import prepare_views, spread_views
 
 LEVELS = tuple(float(x) + 0.0 for x in np.round(np.arange(-0.04, 0.0101, 0.005), 4))
 
@@ -39,25 +39,12 @@ class LevelCalibration:
     resolution: int
 
 
-def spread(names: list[str], k: int) -> list[str]:
-    return [names[int(round(i * len(names) / k)) % len(names)] for i in range(k)]
-
-
-def chamfer_cm(pred, gt) -> float:
-    s = height_scale(gt)
-    ps = pred.copy()
-    ps.apply_scale(s)
-    gs = gt.copy()
-    gs.apply_scale(s)
-    return 0.5 * (point_to_surface_cm(sample_surface(gs, 5000), ps) + point_to_surface_cm(sample_surface(ps, 5000, 1), gs))
-
-
 def chamfer_by_level(values: np.ndarray, lo: np.ndarray, step: float, gt, levels) -> dict[float, float]:
     """Chamfer (cm) of the level set of an SDF grid against the ground truth, for each level (inf: no surface)."""
     out = {}
     for lv in levels:
         try:
-            out[float(lv)] = chamfer_cm(marching_cubes_mesh(values, lo, step, level=lv), gt)
+            out[float(lv)] = chamfer_cm(marching_cubes_mesh(values, lo, step, level=lv), gt, samples=5000)
         except ValueError:
             out[float(lv)] = float("inf")
     return out
@@ -73,7 +60,7 @@ def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resol
         if cap.ground_truth is None:
             raise ValueError(f"{path}: gt/: level calibration needs ground-truth meshes")
         gt = load_mesh(cap.ground_truth.full)
-        pv = prepare_views(cap, spread(cap.camera_names, views), work_size)
+        pv = prepare_views(cap, spread_views(cap.camera_names, views), work_size)
         hull = visual_hull(pv.cameras, pv.masks, 64, dilate=1)
         with torch.no_grad():
             source = field.encode_views(pv.to_source()) if field.encoder else None
