@@ -14,6 +14,7 @@ from usr.io.errors import CaptureError
 
 def register(app: typer.Typer) -> None:
     app.command("reconstruct", help="Calibrated views (+ masks) → textured clothed mesh in a result folder.")(reconstruct)
+    app.command("separate", help="Re-run the garment separation (SCGS + edge fine-tune) on a result folder.")(separate)
     app.command("eval", help="Score a result against a ground-truth subject (Chamfer, P2S, NC, PSNR, SSIM, IoU).")(evaluate)
 
 
@@ -25,6 +26,8 @@ def reconstruct(
     finetune_steps: int = typer.Option(0, "--finetune-steps", min=0, help="Per-subject fine-tune steps (0 = feed-forward)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Field checkpoint (default: the embedded model)."),
     method: str = typer.Option("field", "--method", help="field (default), visual-hull, or scratch (per-subject from scratch)."),
+    layers: bool = typer.Option(True, "--layers/--no-layers", help="Separate the garments into layers (SCGS)."),
+    labels: str = typer.Option("parser", "--labels", help="2D labels for SCGS: parser (default) or capture (the capture's labels/ maps)."),
 ) -> None:
     from usr.pipeline import reconstruct_subject
 
@@ -32,7 +35,8 @@ def reconstruct(
     try:
         with progress_bar("reconstructing", 100) as advance:
             report = reconstruct_subject(subject, out, names, resolution, finetune_steps, checkpoint, method,
-                                         progress=lambda stage, f: advance(int(100 * f), stage))
+                                         progress=lambda stage, f: advance(int(100 * f), stage),
+                                         layers=layers, label_source=labels)
     except (CaptureError, FileNotFoundError, ValueError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)
@@ -40,6 +44,34 @@ def reconstruct(
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"wrote {out} ({report['vertices']} vertices, {len(report['views_used'])} views, "
                f"{report['seconds']['total']:.1f} s)")
+    _echo_layers(report)
+
+
+def _echo_layers(report: dict) -> None:
+    scgs = report.get("scgs")
+    if scgs:
+        typer.echo(f"layers: {', '.join(scgs['layers'])} (views agree on {scgs['mean_consistency']:.0%} of the surface; "
+                   f"{scgs['low_confidence_fraction']:.0%} low-confidence)")
+
+
+def separate(
+    result: Path = typer.Argument(..., help="Result folder from usr reconstruct (rewritten with the new layers)."),
+    subject: Optional[Path] = typer.Option(None, "--subject", help="The capture it came from (default: the one in report.json)."),
+    labels: str = typer.Option("parser", "--labels", help="2D labels: parser (default) or capture (its labels/ maps)."),
+    refine: bool = typer.Option(True, "--refine/--no-refine", help="Geometry fine-tune of garment edges."),
+    thickness: float = typer.Option(0.0, "--thickness", min=0.0, help="Garment thickness in metres (0 = open sheets)."),
+) -> None:
+    from usr.pipeline import separate_result
+    from usr.scgs.separate import SeparateOptions
+
+    options = SeparateOptions(thickness=thickness) if refine else SeparateOptions(refine=None, thickness=thickness)
+    try:
+        report = separate_result(result, subject, labels, options)
+    except (CaptureError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"✗ {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote layers into {result}")
+    _echo_layers(report)
 
 
 def evaluate(

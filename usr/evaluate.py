@@ -41,6 +41,20 @@ def image_scores(mesh, colours, capture, held_out: list[str]) -> dict[str, float
     return {"psnr": mean(p), "ssim": mean(s), "silhouette_iou": mean(iou)}
 
 
+def layer_scores(result: Path, mesh, capture) -> dict:
+    """The SCGS keys (usr.metrics.garments) when the result has layers and the subject has labelled ground truth."""
+    keys = {"label_accuracy": None, "garment_iou": None, "garment_chamfer_cm": None, "boundary_roughness": None}
+    gt = capture.ground_truth
+    if not (Path(result) / "face_labels.npy").exists() or gt is None or not (gt.root / "full_face_labels.npy").exists():
+        return keys
+    from usr.metrics.garments import garment_scores
+    from usr.result import read_face_labels
+
+    g = garment_scores(mesh, read_face_labels(result, len(mesh.faces)), load_mesh(gt.full), gt.face_labels())
+    return {"label_accuracy": g.label_accuracy, "garment_iou": g.garment_iou, "garment_chamfer_cm": g.garment_chamfer_cm,
+            "boundary_roughness": g.boundary_roughness, "gt_boundary_roughness": g.gt_boundary_roughness}
+
+
 def evaluate(result: Path, gt: Path, samples: int = 10000) -> dict:
     t = time.perf_counter()
     mesh, colours, report = read_result(result)
@@ -54,6 +68,7 @@ def evaluate(result: Path, gt: Path, samples: int = 10000) -> dict:
                       normal_consistency=g.normal_consistency, normal_l2=g.normal_l2, scale_to_1p8m=g.scale)
     else:
         scores.update(chamfer_cm=None, p2s_cm=None, normal_consistency=None)
+    scores.update(layer_scores(result, mesh, capture))
     scores.update(image_scores(mesh, colours, capture, held_out))
     scores["seconds"] = report.get("seconds", {}).get("total")
     scores["eval_seconds"] = time.perf_counter() - t

@@ -15,7 +15,9 @@ METHODS = ("field", "visual-hull", "scratch")
 
 def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None, resolution: int = 256,
                         finetune_steps: int = 0, checkpoint: Path | None = None, method: str = "field",
-                        progress=None, scratch_steps: int = 1500) -> dict:
+                        progress=None, scratch_steps: int = 1500, layers: bool = True,
+                        label_source: str = "parser") -> dict:
+    """Reconstruct a subject folder into a result folder; with `layers`, SCGS separates the garments too."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     capture = read_subject(subject)
@@ -38,7 +40,49 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
               "resolution": resolution, "finetune_steps": options.finetune_steps,
               "surface_level": options.extraction_level, "vertices": len(rec.mesh.vertices),
               "faces": len(rec.mesh.faces), "subject": str(subject)}
-    write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec))
+    separation = None
+    if layers:
+        separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, label_source, progress)
+        report["scgs"] = {"label_source": label_source, **separation.report()}
+        rec.seconds.update({f"scgs_{k}": v for k, v in separation.seconds.items()})
+        rec.seconds["total"] = sum(v for k, v in rec.seconds.items() if k != "total")
+        rec.mesh = separation.mesh
+    write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec, separation),
+                 separation=separation)
+    return report
+
+
+def separate_capture(capture, mesh, colours, names: list[str], label_source: str = "parser", progress=None,
+                     options=None):
+    """SCGS on a reconstructed mesh of `capture` seen by the views `names` (timed: parse, labels, refine, layers)."""
+    from usr.scgs.separate import SeparateOptions, separate, view_semantics
+
+    t = time.perf_counter()
+    semantics = view_semantics(capture, names, label_source,
+                               progress=(lambda f: progress("parse", f)) if progress else None)
+    parse_seconds = time.perf_counter() - t
+    separation = separate(mesh, colours, semantics, options or SeparateOptions())
+    separation.seconds = {"parse": parse_seconds, **separation.seconds}
+    return separation
+
+
+def separate_result(result: Path, subject: Path | None = None, label_source: str = "parser", options=None) -> dict:
+    """`usr separate`: re-run SCGS on a result folder (rewritten atomically with the new layers)."""
+    from usr.result import read_result
+
+    mesh, colours, report = read_result(result)
+    subject = Path(subject or report.get("subject") or "")
+    if not (subject / "cameras.json").is_file():
+        raise FileNotFoundError(f"{subject / 'cameras.json'}: the subject folder of {result} is needed "
+                                "(pass --subject DIR)")
+    capture = read_subject(subject)
+    names = report.get("views_used") or capture.camera_names
+    separation = separate_capture(capture, mesh, colours, names, label_source, options=options)
+    report["scgs"] = {"label_source": label_source, **separation.report()}
+    report.setdefault("seconds", {}).update({f"scgs_{k}": v for k, v in separation.seconds.items()})
+    rec = Reconstruction(separation.mesh, colours, list(names), report["seconds"])
+    write_result(result, separation.mesh, colours, report, preview=preview_picture(capture, rec, separation),
+                 separation=separation)
     return report
 
 
@@ -61,12 +105,12 @@ def _visual_hull(capture, options: ReconOptions) -> Reconstruction:
     return Reconstruction(mesh, colours, list(names), seconds)
 
 
-def preview_picture(capture, rec: Reconstruction, height: int = 220):
-    """Input views (top) beside the reconstruction rendered from the same cameras (bottom)."""
+def preview_picture(capture, rec: Reconstruction, separation=None, height: int = 220):
+    """Input views (top) beside the reconstruction rendered from the same cameras, then its layers' labels."""
     from usr.colour import render_mesh
-    from usr.viz import contact_sheet
+    from usr.viz import contact_sheet, face_label_colours
 
-    inputs, renders = [], []
+    inputs, renders, labelled = [], [], []
     for name in rec.views_used[:8]:
         i = capture.index(name)
         small = capture.cameras[i].fit(height * 2)
@@ -75,6 +119,9 @@ def preview_picture(capture, rec: Reconstruction, height: int = 220):
         inputs.append(cv2.resize(capture.images[i], (small.width, small.height), interpolation=cv2.INTER_AREA))
         rgb, _ = render_mesh(rec.mesh, rec.colours, small)
         renders.append(rgb)
-    return contact_sheet([("input", inputs), ("result", renders)], captions=rec.views_used[:8], thumb_height=height,
+        if separation is not None:
+            labelled.append(render_mesh(separation.mesh, face_label_colours(separation.mesh, separation.labels.face_labels), small)[0])
+    rows = [("input", inputs), ("result", renders)] + ([("layers", labelled)] if labelled else [])
+    return contact_sheet(rows, captions=rec.views_used[:8], thumb_height=height,
                          title=f"{capture.name}: reconstruction from {len(rec.views_used)} views "
                                f"({len(rec.mesh.vertices)} vertices, {rec.seconds.get('total', 0):.1f} s)")

@@ -1,6 +1,8 @@
 """The result folder: full.ply / full.obj (vertex colours), report.json, preview.png — written atomically.
 
-Later stages add body.obj, garments/<label>.obj, layers.glb and smpl_d.npz to the same folder.
+With the SCGS separation: body.obj, garments/<label>.obj, layers.glb (a node per layer), face_labels.npy (label
+id per face of full.*) and face_consistency.npy (how much the views agreed, per face). The SMPL-D stage adds
+smpl_d.npz later.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ RESULT_VERSION = 1
 
 
 def write_result(out: Path, mesh: trimesh.Trimesh, colours: np.ndarray, report: dict, preview=None,
-                 overwrite: bool = True) -> Path:
+                 overwrite: bool = True, separation=None) -> Path:
+    """`separation` (usr.scgs.separate.Separation) adds the layers; its fine-tuned mesh replaces `mesh`."""
     out = Path(out)
+    if separation is not None:
+        mesh = separation.mesh
     with atomic_dir(out, overwrite=overwrite) as tmp:
+        if separation is not None:
+            write_layers(tmp, separation)
         coloured = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_colors=colours, process=False)
         write_bytes_atomic(tmp / "full.ply", coloured.export(file_type="ply"))
         write_bytes_atomic(tmp / "full.obj", obj_bytes(mesh.vertices, mesh.faces, colours / 255.0, header="usr reconstruction"))
@@ -42,3 +49,37 @@ def read_result(path: Path) -> tuple[trimesh.Trimesh, np.ndarray, dict]:
     report_path = path / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return mesh, colours, report
+
+
+def write_layers(folder: Path, separation) -> None:
+    """body.obj, garments/<label>.obj, layers.glb, face_labels.npy, face_consistency.npy into `folder` (atomic files)."""
+    import io
+
+    from usr.scgs.layers import layers_glb
+
+    garments = folder / "garments"
+    garments.mkdir(exist_ok=True)
+    for layer in separation.layers:
+        path = folder / "body.obj" if layer.name == "body" else garments / f"{layer.name}.obj"
+        write_bytes_atomic(path, obj_bytes(layer.mesh.vertices, layer.mesh.faces, layer.colours / 255.0,
+                                           header=f"usr layer: {layer.name}"))
+    write_bytes_atomic(folder / "layers.glb", layers_glb(separation.layers))
+    for name, array in (("face_labels.npy", separation.labels.face_labels.astype(np.uint8)),
+                        ("face_consistency.npy", separation.labels.consistency.astype(np.float16))):
+        buf = io.BytesIO()
+        np.save(buf, array)
+        write_bytes_atomic(folder / name, buf.getvalue())
+
+
+def read_face_labels(path: Path, faces: int) -> np.ndarray:
+    """face_labels.npy of a result folder, checked against the mesh's face count."""
+    f = Path(path) / "face_labels.npy"
+    if not f.is_file():
+        raise FileNotFoundError(f"{f}: not found (this result has no layers: run usr separate {path})")
+    try:
+        labels = np.load(f, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"{f}: unreadable ({exc})") from exc
+    if labels.shape != (faces,):
+        raise ValueError(f"{f}: {labels.shape} labels for a mesh of {faces} faces (full.ply and the labels disagree)")
+    return labels

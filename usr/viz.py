@@ -19,6 +19,13 @@ def colorize_labels(label: np.ndarray) -> np.ndarray:
     return lut[label]
 
 
+def face_label_colours(mesh, face_labels: np.ndarray) -> np.ndarray:
+    """V×3 uint8 display colours of per-face labels (a vertex takes the colour of one of its faces)."""
+    colours = np.zeros((len(mesh.vertices), 3), np.uint8)
+    colours[np.asarray(mesh.faces).reshape(-1)] = np.repeat(colorize_labels(face_labels.astype(np.uint8)), 3, axis=0)
+    return colours
+
+
 def colorize_normals(normal: np.ndarray) -> np.ndarray:
     """World normals (H×W×3, zero = background) → RGB picture."""
     valid = np.linalg.norm(normal, axis=-1) > 0

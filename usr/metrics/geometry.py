@@ -40,6 +40,11 @@ def height_scale(gt: trimesh.Trimesh, target: float = TARGET_HEIGHT_M) -> float:
 
 def sample_surface(mesh: trimesh.Trimesh, n: int, seed: int = 0) -> np.ndarray:
     """Area-weighted uniform samples (deterministic per seed)."""
+    return sample_surface_faces(mesh, n, seed)[0]
+
+
+def sample_surface_faces(mesh: trimesh.Trimesh, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Area-weighted uniform samples and the face each lies on (deterministic per seed)."""
     v, f = np.asarray(mesh.vertices, float), np.asarray(mesh.faces)
     a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
     area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
@@ -47,7 +52,7 @@ def sample_surface(mesh: trimesh.Trimesh, n: int, seed: int = 0) -> np.ndarray:
     tri = rng.choice(len(f), size=n, p=area / area.sum())
     r1, r2 = rng.random(n), rng.random(n)
     s = np.sqrt(r1)
-    return a[tri] * (1 - s)[:, None] + b[tri] * (s * (1 - r2))[:, None] + c[tri] * (s * r2)[:, None]
+    return a[tri] * (1 - s)[:, None] + b[tri] * (s * (1 - r2))[:, None] + c[tri] * (s * r2)[:, None], tri
 
 
 def point_to_surface_cm(points: np.ndarray, mesh: trimesh.Trimesh) -> float:

@@ -1,0 +1,91 @@
+"""SCGS end to end: 2D semantics of the input views → labelled surface → geometry fine-tune → layers.
+
+`view_semantics` gets the per-view class probabilities (the garment parser by default; or the capture's own label
+maps, e.g. a parsing the studio already has); `separate` does the rest on a reconstructed mesh.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+
+from usr.io.capture import SubjectCapture
+from usr.io.errors import CaptureError
+from usr.refine.edges import RefineOptions, RefineStats, refine_edges
+from usr.scgs.layers import Layer, build_layers
+from usr.scgs.regularize import RegularizeOptions, SurfaceLabels, regularize
+from usr.scgs.votes import ViewSemantics, VoteWeights, face_votes
+
+LABEL_SOURCES = ("parser", "capture")
+
+
+@dataclass(frozen=True)
+class SeparateOptions:
+    weights: VoteWeights = VoteWeights()
+    regularize: RegularizeOptions = RegularizeOptions()
+    refine: RefineOptions | None = RefineOptions()  # None: no geometry fine-tune
+    body_inset: float = 0.01  # m
+    thickness: float = 0.0  # m; > 0 makes closed garment shells
+
+
+@dataclass
+class Separation:
+    mesh: trimesh.Trimesh  # the clothed surface after the geometry fine-tune (same faces as the input)
+    labels: SurfaceLabels
+    layers: list[Layer]
+    refine: RefineStats | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> dict:
+        out = {**self.labels.summary, "layers": [layer.name for layer in self.layers]}
+        if self.refine is not None:
+            out["refine"] = {"boundary_vertices": self.refine.boundary_vertices,
+                             "max_move_m": round(self.refine.max_move_m, 5),
+                             "mean_move_m": round(self.refine.mean_move_m, 6),
+                             "flipped_faces": self.refine.flipped_faces}
+        return out
+
+
+def view_semantics(capture: SubjectCapture, names: list[str], source: str = "parser", parser=None,
+                   progress=None) -> list[ViewSemantics]:
+    """Class probabilities for the named views, from the garment parser or from the capture's label maps."""
+    if source not in LABEL_SOURCES:
+        raise ValueError(f"unknown label source {source!r}; known: {', '.join(LABEL_SOURCES)}")
+    sub = capture.select(names)
+    if source == "capture":
+        if sub.labels is None:
+            raise CaptureError(f"{capture.root or capture.name}: labels/: this capture has no label maps "
+                               "(use the garment parser instead)")
+        return [ViewSemantics.from_label_map(c, lab) for c, lab in zip(sub.cameras, sub.labels)]
+    from usr.parsing.predict import DEFAULT_PARSER, parse_probabilities
+
+    if parser is None:
+        from usr.parsing.train import load_parser
+
+        parser, _ = load_parser(DEFAULT_PARSER)
+    out = []
+    for k, (cam, img) in enumerate(zip(sub.cameras, sub.images)):
+        out.append(ViewSemantics(cam, parse_probabilities(parser, img)))
+        if progress:
+            progress((k + 1) / len(names))
+    return out
+
+
+def separate(mesh: trimesh.Trimesh, colours: np.ndarray, semantics: list[ViewSemantics],
+             options: SeparateOptions = SeparateOptions()) -> Separation:
+    seconds = {}
+    t = time.perf_counter()
+    labels = regularize(mesh, face_votes(mesh, semantics, options.weights), options.regularize)
+    seconds["labels"] = time.perf_counter() - t
+    t = time.perf_counter()
+    stats = None
+    if options.refine is not None:
+        mesh, stats = refine_edges(mesh, labels.face_labels, options.refine)
+    seconds["refine"] = time.perf_counter() - t
+    t = time.perf_counter()
+    layers = build_layers(mesh, colours, labels.face_labels, options.body_inset, options.thickness)
+    seconds["layers"] = time.perf_counter() - t
+    return Separation(mesh, labels, layers, stats, seconds)
