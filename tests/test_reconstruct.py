@@ -30,7 +30,10 @@ def test_reconstruct_then_eval(subject, tmp_path):
     res = CliRunner().invoke(app, ["reconstruct", str(subject), "--out", str(out), "--views", "cam00,cam02,cam04",
                                    "--resolution", "64"])
     assert res.exit_code == 0, res.output
-    assert {"full.ply", "full.obj", "report.json", "preview.png"} <= {p.name for p in out.iterdir()}
+    assert {"full.ply", "full.obj", "report.json", "preview.png", "body.obj", "layers.glb",
+            "face_labels.npy"} <= {p.name for p in out.iterdir()}
+    assert "upper" in json.loads((out / "report.json").read_text())["scgs"]["layers"]
+    assert (out / "garments" / "upper.obj").is_file()
     res = CliRunner().invoke(app, ["eval", str(out), "--gt", str(subject), "--json"])
     assert res.exit_code == 0, res.output
     scores = json.loads(res.output)
@@ -39,6 +42,28 @@ def test_reconstruct_then_eval(subject, tmp_path):
     assert scores["views_used"] == ["cam00", "cam02", "cam04"]
     assert scores["views_held_out"] == ["cam01", "cam03", "cam05"]
     assert 0 < scores["chamfer_cm"] < 15 and scores["silhouette_iou"] > 0.3  # a person, not noise
+    assert scores["label_accuracy"] > 0.5 and scores["garment_iou"]["upper"] > 0.3
+    assert set(scores["garment_chamfer_cm"]) == set(scores["garment_iou"]) and scores["boundary_roughness"] >= 0
+
+
+def test_separate_reruns_on_a_result_with_the_capture_labels(subject, tmp_path):
+    out = tmp_path / "result"
+    runner = CliRunner()
+    res = runner.invoke(app, ["reconstruct", str(subject), "--out", str(out), "--views", "cam00,cam02,cam04",
+                              "--resolution", "48", "--no-layers"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "layers.glb").exists()
+    res = runner.invoke(app, ["eval", str(out), "--gt", str(subject), "--json"])
+    assert json.loads(res.output)["label_accuracy"] is None
+    res = runner.invoke(app, ["separate", str(out), "--labels", "capture", "--thickness", "0.004"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["scgs"]["label_source"] == "capture" and (out / "layers.glb").is_file()
+    import trimesh
+
+    assert trimesh.load(out / "garments" / "upper.obj", process=False).is_watertight  # thickened into a shell
+    res = runner.invoke(app, ["separate", str(tmp_path / "nothing")])
+    assert res.exit_code == 1 and "full.ply" in res.output
 
 
 def test_unusable_input_gives_clear_errors(subject, tmp_path):
