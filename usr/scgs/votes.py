@@ -6,7 +6,7 @@ dropped, renormalised), weighted by (each factor can be switched off for the abl
   visibility        — the face is the first surface the camera's ray meets (depth test by ray casting); views
                       that do not see the face still vote, with `occluded_weight`, so that faces no view sees
                       (under the arms, between the legs) get the label of what covers them,
-  viewing angle     — cos(face normal, direction to the camera),
+  viewing angle     — |cos(face normal, direction to the camera)|,
   boundary distance — distance of the pixel from the nearest label/mask boundary in that view, saturating at
                       `boundary_fraction` of the image's long side.
 With every factor off, each view the face projects into casts one vote for its arg-max label (plain voting).
@@ -53,7 +53,7 @@ class VoteWeights:
     view_angle: bool = True
     boundary: bool = True
     boundary_fraction: float = 0.01
-    occluded_weight: float = 0.05
+    occluded_weight: float = 0.05  # a seen face is decided by the views that see it (val comparison: docs/benchmarks.md)
 
     @staticmethod
     def plain() -> "VoteWeights":
@@ -114,8 +114,8 @@ def face_votes(mesh: trimesh.Trimesh, views: list[ViewSemantics], weights: VoteW
         label = p.argmax(1)
         if weights.class_confidence:
             w = w * p.max(1)
-        if weights.view_angle:
-            w = w * np.clip(cos[idx], 0.0, 1.0)
+        if weights.view_angle:  # an occluded vote counts `occluded_weight` times what it would if it were seen
+            w = w * np.abs(cos[idx])
         if weights.boundary:
             w = w * boundary_weight(view.probs, weights.boundary_fraction)[r, u]
         vote = p if weights.class_confidence else np.eye(NUM_LABELS)[label]
