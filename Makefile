@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: setup demo test bench clean system-deps
+.PHONY: setup demo test test-sam bench clean system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(MAKE) --no-print-directory system-deps
@@ -38,8 +38,22 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# SAM needs torchvision, which breaks the main env's torch: its wiring is tested in a second env (torch 2.14.1 +
+# torchvision 0.29.1 from the local wheel store, segment-anything from PyPI), with the repo on PYTHONPATH.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1 segment-anything==1.0 numpy opencv-python-headless pytest
+	touch $(SAM_STAMP)
+
+test-sam: $(SAM_STAMP)
+	PYTHONPATH=. $(SAM_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_sam.py
+
 bench: $(STAMP)
 	$(PY) benchmarks/synth.py --out benchmarks/results/synth.json
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(DEMO_OUT) .pytest_cache

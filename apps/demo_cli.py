@@ -2,7 +2,8 @@
 
 Generates one synthetic dressed subject (8 calibrated views with masks, labels, depth, normals and
 exact ground truth, plus a contact sheet), reconstructs it from 4 of its views with the embedded
-model, and scores the result on the 4 held-out views and against the ground truth.
+model, separates its garments into layers, and scores the result on the 4 held-out views and
+against the ground truth.
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ def demo(
     scores = evaluate(result, subject_dir)
     typer.echo(f"reconstruction : {result} (full.ply, full.obj, report.json) from {', '.join(inputs)} "
                f"in {report['seconds']['total']:.1f} s")
-    typer.echo(f"picture        : {result / 'preview.png'} (input views above, reconstruction below)")
+    typer.echo(f"layers         : {result / 'layers.glb'} + body.obj, garments/ "
+               f"({', '.join(report['scgs']['layers'])})")
+    typer.echo(f"picture        : {result / 'preview.png'} (input views, reconstruction, layers)")
     typer.echo(f"scores         : Chamfer {scores['chamfer_cm']:.2f} cm, P2S {scores['p2s_cm']:.2f} cm, "
                f"normal consistency {scores['normal_consistency']:.3f}; held-out views: PSNR {scores['psnr']:.2f} dB, "
                f"SSIM {scores['ssim']:.3f}, silhouette IoU {scores['silhouette_iou']:.3f}")
+    iou = ", ".join(f"{k} {v:.2f}" for k, v in scores["garment_iou"].items())
+    typer.echo(f"layers scores  : label accuracy {scores['label_accuracy']:.1%}; IoU {iou}; "
+               f"edge roughness {scores['boundary_roughness']:.3f} rad² (ground truth {scores['gt_boundary_roughness']:.3f})")
     typer.echo(f"done in {time.perf_counter() - t0:.1f} s")

@@ -28,6 +28,8 @@ def reconstruct(
     method: str = typer.Option("field", "--method", help="field (default), visual-hull, or scratch (per-subject from scratch)."),
     layers: bool = typer.Option(True, "--layers/--no-layers", help="Separate the garments into layers (SCGS)."),
     labels: str = typer.Option("parser", "--labels", help="2D labels for SCGS: parser (default) or capture (the capture's labels/ maps)."),
+    sam_checkpoint: Optional[Path] = typer.Option(None, "--sam-checkpoint", help="segment-anything weights: sharpen the parser's regions (needs a SAM environment, see README)."),
+    sam_type: str = typer.Option("vit_b", "--sam-type", help="vit_b, vit_l or vit_h (must match the checkpoint)."),
 ) -> None:
     from usr.pipeline import reconstruct_subject
 
@@ -36,8 +38,9 @@ def reconstruct(
         with progress_bar("reconstructing", 100) as advance:
             report = reconstruct_subject(subject, out, names, resolution, finetune_steps, checkpoint, method,
                                          progress=lambda stage, f: advance(int(100 * f), stage),
-                                         layers=layers, label_source=labels)
-    except (CaptureError, FileNotFoundError, ValueError) as exc:
+                                         layers=layers, label_source=labels, sam_checkpoint=sam_checkpoint,
+                                         sam_type=sam_type)
+    except (CaptureError, FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)
     for w in report.get("warnings", []):
@@ -60,14 +63,16 @@ def separate(
     labels: str = typer.Option("parser", "--labels", help="2D labels: parser (default) or capture (its labels/ maps)."),
     refine: bool = typer.Option(True, "--refine/--no-refine", help="Geometry fine-tune of garment edges."),
     thickness: float = typer.Option(0.0, "--thickness", min=0.0, help="Garment thickness in metres (0 = open sheets)."),
+    sam_checkpoint: Optional[Path] = typer.Option(None, "--sam-checkpoint", help="segment-anything weights (see usr reconstruct)."),
+    sam_type: str = typer.Option("vit_b", "--sam-type", help="vit_b, vit_l or vit_h."),
 ) -> None:
     from usr.pipeline import separate_result
     from usr.scgs.separate import SeparateOptions
 
     options = SeparateOptions(thickness=thickness) if refine else SeparateOptions(refine=None, thickness=thickness)
     try:
-        report = separate_result(result, subject, labels, options)
-    except (CaptureError, FileNotFoundError, ValueError) as exc:
+        report = separate_result(result, subject, labels, options, sam_checkpoint, sam_type)
+    except (CaptureError, FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)
     typer.echo(f"wrote layers into {result}")

@@ -64,6 +64,12 @@ def test_separate_reruns_on_a_result_with_the_capture_labels(subject, tmp_path):
     assert trimesh.load(out / "garments" / "upper.obj", process=False).is_watertight  # thickened into a shell
     res = runner.invoke(app, ["separate", str(tmp_path / "nothing")])
     assert res.exit_code == 1 and "full.ply" in res.output
+    try:
+        import segment_anything  # noqa: F401
+    except ImportError:  # the main environment: a clear pointer to the SAM environment
+        (tmp_path / "sam.pth").write_bytes(b"x")
+        res = runner.invoke(app, ["separate", str(out), "--sam-checkpoint", str(tmp_path / "sam.pth")])
+        assert res.exit_code == 1 and "segment-anything" in res.output
 
 
 def test_unusable_input_gives_clear_errors(subject, tmp_path):

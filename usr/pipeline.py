@@ -16,7 +16,7 @@ METHODS = ("field", "visual-hull", "scratch")
 def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None, resolution: int = 256,
                         finetune_steps: int = 0, checkpoint: Path | None = None, method: str = "field",
                         progress=None, scratch_steps: int = 1500, layers: bool = True,
-                        label_source: str = "parser") -> dict:
+                        label_source: str = "parser", sam_checkpoint: Path | None = None, sam_type: str = "vit_b") -> dict:
     """Reconstruct a subject folder into a result folder; with `layers`, SCGS separates the garments too."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -42,8 +42,9 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
               "faces": len(rec.mesh.faces), "subject": str(subject)}
     separation = None
     if layers:
-        separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, label_source, progress)
-        report["scgs"] = {"label_source": label_source, **separation.report()}
+        sam = load_sam_if(sam_checkpoint, sam_type)
+        separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, label_source, progress, sam=sam)
+        report["scgs"] = {"label_source": label_source, "sam": sam_checkpoint is not None, **separation.report()}
         rec.seconds.update({f"scgs_{k}": v for k, v in separation.seconds.items()})
         rec.seconds["total"] = sum(v for k, v in rec.seconds.items() if k != "total")
         rec.mesh = separation.mesh
@@ -52,21 +53,31 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
     return report
 
 
+def load_sam_if(checkpoint: Path | None, model_type: str = "vit_b"):
+    """A SAM predictor when the user gave a checkpoint, else None."""
+    if checkpoint is None:
+        return None
+    from usr.parsing.sam_refine import load_sam
+
+    return load_sam(checkpoint, model_type)
+
+
 def separate_capture(capture, mesh, colours, names: list[str], label_source: str = "parser", progress=None,
-                     options=None):
+                     options=None, sam=None):
     """SCGS on a reconstructed mesh of `capture` seen by the views `names` (timed: parse, labels, refine, layers)."""
     from usr.scgs.separate import SeparateOptions, separate, view_semantics
 
     t = time.perf_counter()
     semantics = view_semantics(capture, names, label_source,
-                               progress=(lambda f: progress("parse", f)) if progress else None)
+                               progress=(lambda f: progress("parse", f)) if progress else None, sam=sam)
     parse_seconds = time.perf_counter() - t
     separation = separate(mesh, colours, semantics, options or SeparateOptions())
     separation.seconds = {"parse": parse_seconds, **separation.seconds}
     return separation
 
 
-def separate_result(result: Path, subject: Path | None = None, label_source: str = "parser", options=None) -> dict:
+def separate_result(result: Path, subject: Path | None = None, label_source: str = "parser", options=None,
+                    sam_checkpoint: Path | None = None, sam_type: str = "vit_b") -> dict:
     """`usr separate`: re-run SCGS on a result folder (rewritten atomically with the new layers)."""
     from usr.result import read_result
 
@@ -77,8 +88,9 @@ def separate_result(result: Path, subject: Path | None = None, label_source: str
                                 "(pass --subject DIR)")
     capture = read_subject(subject)
     names = report.get("views_used") or capture.camera_names
-    separation = separate_capture(capture, mesh, colours, names, label_source, options=options)
-    report["scgs"] = {"label_source": label_source, **separation.report()}
+    separation = separate_capture(capture, mesh, colours, names, label_source, options=options,
+                                  sam=load_sam_if(sam_checkpoint, sam_type))
+    report["scgs"] = {"label_source": label_source, "sam": sam_checkpoint is not None, **separation.report()}
     report.setdefault("seconds", {}).update({f"scgs_{k}": v for k, v in separation.seconds.items()})
     rec = Reconstruction(separation.mesh, colours, list(names), report["seconds"])
     write_result(result, separation.mesh, colours, report, preview=preview_picture(capture, rec, separation),

@@ -50,8 +50,9 @@ class Separation:
 
 
 def view_semantics(capture: SubjectCapture, names: list[str], source: str = "parser", parser=None,
-                   progress=None) -> list[ViewSemantics]:
-    """Class probabilities for the named views, from the garment parser or from the capture's label maps."""
+                   progress=None, sam=None) -> list[ViewSemantics]:
+    """Class probabilities for the named views, from the garment parser (sharpened by `sam`, a SamPredictor, when
+    given) or from the capture's label maps."""
     if source not in LABEL_SOURCES:
         raise ValueError(f"unknown label source {source!r}; known: {', '.join(LABEL_SOURCES)}")
     sub = capture.select(names)
@@ -68,7 +69,12 @@ def view_semantics(capture: SubjectCapture, names: list[str], source: str = "par
         parser, _ = load_parser(DEFAULT_PARSER)
     out = []
     for k, (cam, img) in enumerate(zip(sub.cameras, sub.images)):
-        out.append(ViewSemantics(cam, parse_probabilities(parser, img)))
+        probs = parse_probabilities(parser, img)
+        if sam is not None:
+            from usr.parsing.sam_refine import refine_probabilities
+
+            probs = refine_probabilities(sam, img, probs)[0]
+        out.append(ViewSemantics(cam, probs))
         if progress:
             progress((k + 1) / len(names))
     return out

@@ -1,7 +1,8 @@
 """SCGS step 1: every input view votes for the label of every mesh face, weighted by how far it can be trusted there.
 
 A view's vote for face f is its class-probability vector at the pixel the face centre projects to (background
-dropped, renormalised), weighted by (each factor can be switched off for the ablation):
+dropped, renormalised), weighted by the probability that the pixel shows the person and by (each factor can be
+switched off for the ablation):
   class confidence  — the largest of those probabilities,
   visibility        — the face is the first surface the camera's ray meets (depth test by ray casting); views
                       that do not see the face still vote, with `occluded_weight`, so that faces no view sees
@@ -9,7 +10,7 @@ dropped, renormalised), weighted by (each factor can be switched off for the abl
   viewing angle     — |cos(face normal, direction to the camera)|,
   boundary distance — distance of the pixel from the nearest label/mask boundary in that view, saturating at
                       `boundary_fraction` of the image's long side.
-With every factor off, each view the face projects into casts one vote for its arg-max label (plain voting).
+With every factor off, each view the face projects onto the person casts one vote for its arg-max label (plain voting).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class VoteWeights:
     view_angle: bool = True
     boundary: bool = True
     boundary_fraction: float = 0.01
-    occluded_weight: float = 0.05  # a seen face is decided by the views that see it (val comparison: docs/benchmarks.md)
+    occluded_weight: float = 0.5
 
     @staticmethod
     def plain() -> "VoteWeights":
@@ -109,6 +110,7 @@ def face_votes(mesh: trimesh.Trimesh, views: list[ViewSemantics], weights: VoteW
         u = np.round(uv[idx, 0]).astype(int)
         r = np.round(uv[idx, 1]).astype(int)
         p = view.probs[r, u].astype(np.float64)
+        w = w * (1.0 - p[:, BACKGROUND])  # a face that lands on background in this view gets no say there
         p[:, BACKGROUND] = 0.0
         p /= np.maximum(p.sum(1, keepdims=True), 1e-12)
         label = p.argmax(1)
