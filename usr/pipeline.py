@@ -21,6 +21,15 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     capture = read_subject(subject)
+    notes = []
+    if capture.masks is None:  # the parser gives the person masks of a capture that has none
+        import dataclasses
+
+        from usr.parsing.predict import parser_masks
+
+        capture = dataclasses.replace(capture, masks=parser_masks(capture.images))
+        notes.append(f"{subject}: no masks/ folder: person masks made by the garment parser (check the preview; "
+                     "write them with `usr parser masks` to inspect or edit them)")
     options = ReconOptions(views=views, resolution=resolution, finetune_steps=finetune_steps)
     if method == "visual-hull":
         rec = _visual_hull(capture, options)
@@ -36,7 +45,7 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
             field, state = load_checkpoint(checkpoint)
             options.surface_level = surface_level(state)
         rec = reconstruct(capture, field, options, progress)
-    report = {"method": method, "views_used": rec.views_used, "seconds": rec.seconds, "warnings": rec.warnings,
+    report = {"method": method, "views_used": rec.views_used, "seconds": rec.seconds, "warnings": notes + rec.warnings,
               "resolution": resolution, "finetune_steps": options.finetune_steps,
               "surface_level": options.extraction_level, "vertices": len(rec.mesh.vertices),
               "faces": len(rec.mesh.faces), "subject": str(subject)}

@@ -61,3 +61,12 @@ def write_person_masks(subject: Path, net: GarmentParser, overwrite: bool = Fals
             if progress:
                 progress(i + 1, len(cameras), cam.name)
     return notes
+
+
+def parser_masks(images: list[np.ndarray], net: GarmentParser | None = None) -> list[np.ndarray]:
+    """Person masks (uint8 0/255) of photos by the garment parser (the embedded one by default)."""
+    if net is None:
+        from usr.parsing.train import load_parser
+
+        net, _ = load_parser(DEFAULT_PARSER)
+    return [person_mask(parse_probabilities(net, img)) for img in images]
