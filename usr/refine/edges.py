@@ -86,6 +86,7 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
     faces = np.asarray(mesh.faces)
     v = smooth_stair_steps(mesh, options)
     surface = MeshQuery(v, faces)  # everything below slides on this surface
+    before_edges = v.copy()
     prev, cur, nxt = _curve_triplets(mesh, face_labels)
     for _ in range(options.curve_iterations):
         for step in (0.5, -0.53):
@@ -103,7 +104,26 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
         band = np.flatnonzero(near & ~boundary)
         for _ in range(options.band_iterations):
             v[band] = surface.closest(_neighbour_mean(adjacency, v)[band])[0]
+    v = _undo_flips(mesh, v, before_edges)
     out = trimesh.Trimesh(v, faces, process=False)
     move = np.linalg.norm(v - np.asarray(mesh.vertices), axis=1)
-    flipped = int((np.einsum("nc,nc->n", out.face_normals, mesh.face_normals) < 0).sum())
+    flipped = int(((_face_normals(v, faces) * mesh.face_normals).sum(1) < 0).sum())
     return out, RefineStats(int(cur.size), float(move.max(initial=0.0)), float(move.mean()) if len(move) else 0.0, flipped)
+
+
+def _face_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    n = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
+
+
+def _undo_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Put back (to `fallback`) the vertices of triangles the edge smoothing turned over, until none is left."""
+    faces = np.asarray(mesh.faces)
+    reference = np.asarray(mesh.face_normals)
+    for _ in range(rounds):
+        flipped = (_face_normals(v, faces) * reference).sum(1) < 0
+        if not flipped.any():
+            break
+        ids = np.unique(faces[flipped])
+        v[ids] = fallback[ids]
+    return v

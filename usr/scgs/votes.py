@@ -54,7 +54,7 @@ class VoteWeights:
     view_angle: bool = True
     boundary: bool = True
     boundary_fraction: float = 0.01
-    occluded_weight: float = 0.5
+    occluded_weight: float = 0.05
 
     @staticmethod
     def plain() -> "VoteWeights":
