@@ -39,10 +39,12 @@ def train(
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=1),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(320, "--size", min=64, help="Training picture size; the parser runs at this longer side."),
+    rare_boost: float = typer.Option(0.0, "--rare-boost", min=0.0, help="Draw views of subjects wearing outer/dress (1 + this) times as often."),
 ) -> None:
     from usr.parsing.train import ParserTrainConfig, train_parser
 
-    config = ParserTrainConfig(str(data), str(out), steps, batch, lr, checkpoint_every=checkpoint_every, seed=seed, size=size)
+    config = ParserTrainConfig(str(data), str(out), steps, batch, lr, checkpoint_every=checkpoint_every, seed=seed, size=size,
+                               rare_boost=rare_boost)
     with progress_bar("training parser", steps) as advance:
         summary = train_parser(config, progress=lambda i, n, last: advance(i, " ".join(f"{k}={v:.3f}" for k, v in last.items())))
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")

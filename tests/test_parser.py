@@ -122,3 +122,18 @@ def test_coco_polygons_become_garment_masks(tmp_path):
     [(path, mask, name)] = deepfashion2_masks(tmp_path)
     assert path == tmp_path / "a.jpg" and name == "long_sleeved_dress" and mask.shape == (10, 20)
     assert mask[2:6, 2:8].all() and mask[0:2, 10:13].all() and mask.sum() == 6 * 4 + 3 * 2
+
+
+def test_rare_garment_views_are_drawn_more_often(small_data, monkeypatch):
+    from dataclasses import replace
+
+    import usr.parsing.data as data
+
+    refs = [replace(r, rare=(i == 0)) for i, r in enumerate(views_of(small_data, "train"))]
+    drawn = []
+    monkeypatch.setattr(data, "make_sample", lambda ref, seed, index, size: (
+        drawn.append(refs.index(ref)), (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)))[1])
+    for step in range(200):
+        data.batch(refs, 0, step, 8, 4, rare_boost=9.0)
+    share = np.mean(np.array(drawn) == 0)
+    assert abs(share - 10 / (10 + len(refs) - 1)) < 0.06

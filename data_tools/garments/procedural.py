@@ -39,6 +39,7 @@ class GarmentSpec:
     length: float = 0.5
     sleeve: float = 0.3
     thickness: float = 0.004
+    opening: float = 0.0  # width of the open front (jackets), metres
 
     @property
     def label(self) -> int:
@@ -70,7 +71,8 @@ def sample_spec(kind: str, rng: np.random.Generator) -> GarmentSpec:
         "tshirt": dict(looseness=u(0.004, 0.025), length=u(0.0, 0.5), sleeve=u(0.12, 0.3)),
         "longsleeve": dict(looseness=u(0.004, 0.02), length=u(0.0, 0.5), sleeve=u(0.88, 0.97)),
         "tanktop": dict(looseness=u(0.003, 0.015), length=u(0.0, 0.5), sleeve=0.0),
-        "jacket": dict(looseness=u(0.015, 0.035), length=u(-0.4, 0.1), sleeve=u(0.9, 0.98), thickness=u(0.006, 0.012)),
+        "jacket": dict(looseness=u(0.015, 0.035), length=u(-0.4, 0.1), sleeve=u(0.9, 0.98), thickness=u(0.006, 0.012),
+                       opening=u(0.08, 0.2)),  # worn open: what is under it shows down the front
         "trousers": dict(looseness=u(0.004, 0.025), length=u(0.9, 0.98)),
         "shorts": dict(looseness=u(0.006, 0.025), length=u(0.18, 0.42)),
         "skirt": dict(looseness=u(0.01, 0.03), length=u(0.3, 0.75)),
@@ -96,6 +98,9 @@ def garment_region(spec: GarmentSpec, r: BodyRegions) -> Bool[np.ndarray, "v"]:
     if spec.kind in ("tshirt", "longsleeve", "tanktop", "jacket", "dress"):
         hem = hip - 0.08 if spec.kind == "dress" else hip - 0.06 + spec.length * (waist - hip + 0.06)
         covered = torso & (y > hem) & (g["neck"] < (0.6 if spec.kind == "jacket" else 0.35))
+        if spec.opening > 0:  # an open front: a strip down the chest and belly, widening a little to the hem
+            x, z = r.vertices[:, 0], r.vertices[:, 2]
+            covered &= ~((z > 0) & (np.abs(x) < 0.5 * spec.opening * (1.0 + 0.5 * (y < waist))))
         if spec.sleeve <= 0.0:  # sleeveless: keep off the arms and the shoulder caps
             shoulder_cap = (g["torso"] > 0.3) & (y > lm["shoulder"] - 0.03) & (np.abs(r.vertices[:, 0]) > 0.09)
             return covered & (g["arm"] < 0.08) & ~shoulder_cap

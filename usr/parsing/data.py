@@ -18,11 +18,15 @@ import numpy as np
 from usr.io.images import read_image
 
 
+RARE_GARMENTS = ("outer", "dress")  # few subjects wear them: their views can be drawn more often
+
+
 @dataclass(frozen=True)
 class ViewRef:
     image: Path
     labels: Path
     mask: Path
+    rare: bool = False  # the subject wears one of RARE_GARMENTS
 
 
 def views_of(data: Path, split: str) -> list[ViewRef]:
@@ -31,10 +35,13 @@ def views_of(data: Path, split: str) -> list[ViewRef]:
     refs = []
     for name in names:
         folder = data / name
+        meta = folder / "gt" / "meta.json"
+        worn = {g.get("label") for g in json.loads(meta.read_text()).get("garments", [])} if meta.exists() else set()
+        rare = bool(worn & set(RARE_GARMENTS))
         for img in sorted((folder / "images").glob("*.png")):
             lab, mask = folder / "labels" / img.name, folder / "masks" / img.name
             if lab.exists() and mask.exists():
-                refs.append(ViewRef(img, lab, mask))
+                refs.append(ViewRef(img, lab, mask, rare))
     if not refs:
         raise FileNotFoundError(f"{data}: no views with labels/ and masks/ in split {split!r}")
     return refs
@@ -118,9 +125,16 @@ def make_sample(ref: ViewRef, seed: int, index: int, size: int) -> tuple[np.ndar
     return out, labels
 
 
-def batch(refs: list[ViewRef], seed: int, step: int, size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Batch `step`: `count` samples, views drawn with a per-step generator (resumable, process-independent)."""
+def batch(refs: list[ViewRef], seed: int, step: int, size: int, count: int,
+          rare_boost: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Batch `step`: `count` samples, views drawn with a per-step generator (resumable, process-independent).
+
+    With `rare_boost` > 0 a view of a subject wearing a rare garment is drawn (1 + rare_boost) times as often."""
     rng = np.random.default_rng([seed, step, 7])
-    picks = rng.integers(0, len(refs), count)
+    if rare_boost > 0:
+        w = np.array([1.0 + rare_boost * r.rare for r in refs])
+        picks = rng.choice(len(refs), count, p=w / w.sum())
+    else:
+        picks = rng.integers(0, len(refs), count)
     pairs = [make_sample(refs[p], seed, step * count + i, size) for i, p in enumerate(picks)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -42,6 +42,7 @@ class ParserTrainConfig:
     val_samples: int = 48
     size: int = 320  # square training pictures; the parser later runs with the longer side at this size
     frozen_blocks: int = 5  # stem + this many first backbone blocks keep their ImageNet weights (general edges/textures)
+    rare_boost: float = 0.0  # views of subjects wearing outer/dress drawn (1 + this) times as often
 
 
 def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra: dict | None = None) -> None:
@@ -123,7 +124,7 @@ def train_parser(config: ParserTrainConfig, progress: Callable[[int, int, dict],
     for step in range(start, config.steps):
         net.train()
         net.backbone.apply(lambda m: m.eval() if isinstance(m, torch.nn.BatchNorm2d) else None)
-        images, labels = batch(train_refs, config.seed, step, size, config.batch)
+        images, labels = batch(train_refs, config.seed, step, size, config.batch, config.rare_boost)
         for group in optimizer.param_groups:
             group["lr"] = config.lr * group["lr_factor"] * gamma**step
         logits = net(to_tensor(images))
