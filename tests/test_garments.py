@@ -63,3 +63,19 @@ def test_garment_regions_follow_the_length_parameters(body):
     shoes = build_procedural(sample_spec("shoes", rng), body, regions, [])
     assert hair.vertices[:, 1].min() > body.joints["neck01"][1]
     assert shoes.vertices[:, 1].max() < body.joints["lowerleg01.L"][1]
+
+
+def test_jackets_are_worn_open_down_the_front(body):
+    from dataclasses import replace
+
+    from data_tools.garments.procedural import garment_region
+
+    regions = body_regions(body)
+    spec = sample_spec("jacket", np.random.default_rng(3))
+    assert 0.08 <= spec.opening <= 0.2
+    closed, opened = garment_region(replace(spec, opening=0.0), regions), garment_region(spec, regions)
+    v = regions.vertices
+    chest = (v[:, 2] > 0) & (np.abs(v[:, 0]) < 0.03) & (v[:, 1] > regions.landmarks["waist"]) & closed
+    assert chest.any() and not (opened & chest).any()  # the front centre is open ...
+    back = (v[:, 2] < 0) & (np.abs(v[:, 0]) < 0.03) & closed
+    assert (opened[back]).all()  # ... the back is not
