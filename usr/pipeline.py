@@ -129,9 +129,9 @@ def _visual_hull(capture, options: ReconOptions) -> Reconstruction:
 def preview_picture(capture, rec: Reconstruction, separation=None, height: int = 220):
     """Input views (top) beside the reconstruction rendered from the same cameras, then its layers' labels."""
     from usr.colour import render_mesh
-    from usr.viz import contact_sheet, face_label_colours
+    from usr.viz import contact_sheet, face_label_colours, face_value_colours
 
-    inputs, renders, labelled = [], [], []
+    inputs, renders, labelled, agreement = [], [], [], []
     for name in rec.views_used[:8]:
         i = capture.index(name)
         small = capture.cameras[i].fit(height * 2)
@@ -141,8 +141,12 @@ def preview_picture(capture, rec: Reconstruction, separation=None, height: int =
         rgb, _ = render_mesh(rec.mesh, rec.colours, small)
         renders.append(rgb)
         if separation is not None:
-            labelled.append(render_mesh(separation.mesh, face_label_colours(separation.mesh, separation.labels.face_labels), small)[0])
-    rows = [("input", inputs), ("result", renders)] + ([("layers", labelled)] if labelled else [])
+            m, lab = separation.mesh, separation.labels
+            labelled.append(render_mesh(m, face_label_colours(m, lab.face_labels), small)[0])
+            agreement.append(render_mesh(m, face_value_colours(m, lab.consistency), small)[0])
+    rows = [("input", inputs), ("result", renders)]
+    if labelled:
+        rows += [("layers", labelled), ("views agree\n(red: no)", agreement)]
     return contact_sheet(rows, captions=rec.views_used[:8], thumb_height=height,
                          title=f"{capture.name}: reconstruction from {len(rec.views_used)} views "
                                f"({len(rec.mesh.vertices)} vertices, {rec.seconds.get('total', 0):.1f} s)")

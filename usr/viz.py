@@ -26,6 +26,15 @@ def face_label_colours(mesh, face_labels: np.ndarray) -> np.ndarray:
     return colours
 
 
+def face_value_colours(mesh, values: np.ndarray) -> np.ndarray:
+    """V×3 uint8: per-face values in [0, 1] from red (0) through yellow to green (1)."""
+    v = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
+    rgb = np.stack([np.clip(2 - 2 * v, 0, 1), np.clip(2 * v, 0, 1), np.zeros_like(v)], 1) * 220
+    colours = np.zeros((len(mesh.vertices), 3), np.uint8)
+    colours[np.asarray(mesh.faces).reshape(-1)] = np.repeat(rgb.astype(np.uint8), 3, axis=0)
+    return colours
+
+
 def colorize_normals(normal: np.ndarray) -> np.ndarray:
     """World normals (H×W×3, zero = background) → RGB picture."""
     valid = np.linalg.norm(normal, axis=-1) > 0
