@@ -93,18 +93,18 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
             target = 0.5 * (v[prev] + v[nxt])
             v[cur] = v[cur] + step * (target - v[cur])
         v[cur] = surface.closest(v[cur])[0]
+    adjacency = vertex_adjacency(mesh)
+    on_curve = np.zeros(len(v), bool)
+    on_curve[np.unique(label_boundary_edges(mesh, face_labels))] = True
     if cur.size and options.band_rings > 0:
-        adjacency = vertex_adjacency(mesh)
         near = np.zeros(len(v), bool)
         near[cur] = True
         for _ in range(options.band_rings):
             near |= (adjacency @ near.astype(np.float64)) > 0
-        boundary = np.zeros(len(v), bool)
-        boundary[np.unique(label_boundary_edges(mesh, face_labels))] = True
-        band = np.flatnonzero(near & ~boundary)
+        band = np.flatnonzero(near & ~on_curve)
         for _ in range(options.band_iterations):
             v[band] = surface.closest(_neighbour_mean(adjacency, v)[band])[0]
-    v = _undo_flips(mesh, v, before_edges)
+    v = _resolve_flips(mesh, v, before_edges, on_curve, adjacency, surface)
     out = trimesh.Trimesh(v, faces, process=False)
     move = np.linalg.norm(v - np.asarray(mesh.vertices), axis=1)
     flipped = int(((_face_normals(v, faces) * mesh.face_normals).sum(1) < 0).sum())
@@ -116,14 +116,21 @@ def _face_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
 
 
-def _undo_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, rounds: int = 4) -> np.ndarray:
-    """Put back (to `fallback`) the vertices of triangles the edge smoothing turned over, until none is left."""
+def _resolve_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, on_curve: np.ndarray,
+                   adjacency: sp.csr_matrix, surface: MeshQuery, rounds: int = 24) -> np.ndarray:
+    """Unfold triangles the edge smoothing turned over: relax their off-curve corners on the surface; where that is
+    not enough, pull their curve corners part of the way back towards where they were (`fallback`)."""
     faces = np.asarray(mesh.faces)
     reference = np.asarray(mesh.face_normals)
-    for _ in range(rounds):
+    for r in range(rounds):
         flipped = (_face_normals(v, faces) * reference).sum(1) < 0
         if not flipped.any():
             break
         ids = np.unique(faces[flipped])
-        v[ids] = fallback[ids]
+        free = ids[~on_curve[ids]]
+        if free.size:
+            v[free] = surface.closest(_neighbour_mean(adjacency, v)[free])[0]
+        if r >= rounds // 2:
+            pinned = ids[on_curve[ids]]
+            v[pinned] = 0.7 * v[pinned] + 0.3 * fallback[pinned]
     return v
