@@ -146,3 +146,19 @@ def test_bad_semantics_are_named():
         ViewSemantics(cam, probs)
     with pytest.raises(ValueError, match="3 values for 80 faces"):
         build_layers(sphere(1), np.zeros((42, 3), np.uint8), np.zeros(3, np.uint8))
+
+
+def test_bow_tie_vertices_are_split_so_shells_close():
+    from usr.scgs.layers import split_nonmanifold
+
+    # two triangles touching at vertex 0 only, plus a quad (two triangles sharing an edge)
+    faces = np.array([[0, 1, 2], [0, 3, 4], [5, 6, 7], [5, 7, 8]])
+    new, original = split_nonmanifold(faces)
+    assert len(original) == 10  # vertex 0 becomes two vertices; the quad keeps its 4
+    assert (original[new] == faces).all()
+    assert new[0, 0] != new[1, 0] and new[2, 0] == new[3, 0] and new[2, 2] == new[3, 1]
+    verts = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0],
+                      [3, 0, 0], [4, 0, 0], [4, 1, 0], [3, 1, 0]], float)
+    sheet = trimesh.Trimesh(verts[original], new, process=False)
+    shell, _ = thicken(sheet, np.zeros((len(sheet.vertices), 3), np.uint8), 0.1)
+    assert shell.is_watertight

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import trimesh
+from scipy.sparse.csgraph import connected_components
 
 from usr.labels import BACKGROUND, DRESS, HAIR, LABEL_NAMES, LOWER, OUTER, SHOES, SKIN, UPPER
 
@@ -28,11 +29,32 @@ class Layer:
     colours: np.ndarray  # V×3 uint8
 
 
+def split_nonmanifold(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Faces re-indexed so that every vertex is one fan of faces joined by shared edges; and each new vertex's
+    original id. A vertex where two pieces of a sheet only touch (a bow-tie) becomes one vertex per piece."""
+    f = np.asarray(faces, dtype=np.int64)
+    corners = np.arange(f.size).reshape(f.shape)
+    start, end = f.reshape(-1), np.roll(f, -1, axis=1).reshape(-1)  # directed edge k → k+1 of every face
+    c_start, c_end = corners.reshape(-1), np.roll(corners, -1, axis=1).reshape(-1)
+    _, group, count = np.unique(np.sort(np.stack([start, end], 1), 1), axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    order = order[count[group[order]] == 2]  # edges shared by exactly two faces, pairwise consecutive
+    a, b = order[0::2], order[1::2]
+    same = start[a] == start[b]
+    rows = np.concatenate([c_start[a], c_end[a]])
+    cols = np.concatenate([np.where(same, c_start[b], c_end[b]), np.where(same, c_end[b], c_start[b])])
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(f.size, f.size))
+    n, comp = connected_components(graph, directed=False)
+    original = np.zeros(n, np.int64)
+    original[comp] = f.reshape(-1)
+    return comp.reshape(f.shape), original
+
+
 def _sub(mesh: trimesh.Trimesh, colours: np.ndarray, face_mask: np.ndarray) -> tuple[trimesh.Trimesh, np.ndarray]:
-    faces = np.asarray(mesh.faces)[face_mask]
-    used, inverse = np.unique(faces, return_inverse=True)
-    return (trimesh.Trimesh(np.asarray(mesh.vertices)[used], inverse.reshape(-1, 3), process=False),
-            colours[used])
+    """The faces of `face_mask` as their own manifold sheet (bow-tie vertices split), colours carried."""
+    faces, original = split_nonmanifold(np.asarray(mesh.faces)[face_mask])
+    return trimesh.Trimesh(np.asarray(mesh.vertices)[original], faces, process=False), colours[original]
 
 
 def thicken(mesh: trimesh.Trimesh, colours: np.ndarray, thickness: float) -> tuple[trimesh.Trimesh, np.ndarray]:
