@@ -181,16 +181,19 @@ def scgs_sources(r: dict) -> list[str]:
 
 
 def scgs_section(results: list[dict]) -> list[str]:
-    lines = []
+    lines = ["## Garment separation (`benchmarks/scgs.py`)", ""] if results else []
     for r in results:
         views = sorted({x["views"] for x in r["runs"]})
-        lines += ["## Garment separation (`benchmarks/scgs.py`)", "",
-                  f"`{r['_file']}` — {len(r['subjects'])} unseen subjects ({', '.join(sorted({x.split('/')[0] for x in r['subjects']}))}), "
+        lines += [f"### `{r['_file']}`" + (" — validation subjects (choice of the defaults)" if r.get("purpose") == "selection" else ""), "",
+                  f"{len(r['subjects'])} subjects ({', '.join(sorted({x.split('/')[0] for x in r['subjects']}))}), "
                   f"feed-forward reconstruction at {r['resolution']}³, {r['date']}. Every variant runs on the same mesh and the same",
-                  "parser output; labels are scored on the ground-truth clothed surface (garment IoU: mean over the garments",
-                  "present, hair included, skin not). *Oracle* rows replace one input by the truth to show where the error comes",
-                  "from: the renderer's exact 2D label maps, or the ground-truth surface instead of the reconstruction.", "",
-                  "Reproduce: `python benchmarks/scgs.py --subjects bench_proc bench_mh --views 4 6 --out benchmarks/results/scgs.json`", ""]
+                  "parser output; labels are scored on the ground-truth clothed surface. Garment IoU: mean over the garments",
+                  "present in the truth or the prediction (hair included, skin not); garment Chamfer: mean over the garments",
+                  "present in both (a garment the parser never finds has no Chamfer, only an IoU of 0). *Oracle* rows replace",
+                  "one input by the truth to show where the error comes from: the renderer's exact 2D label maps, or the",
+                  "ground-truth surface instead of the reconstruction.", "",
+                  f"Reproduce: `{r.get('command', 'python benchmarks/scgs.py --subjects bench_proc bench_mh --views 4 6')}`",
+                  *([r["note"]] if r.get("note") else []), ""]
         for k in views:
             lines += [f"**{k} views**", "", "| variant | " + " | ".join(c[1] for c in SCGS_COLUMNS) + " |",
                       "|---|" + "---|" * len(SCGS_COLUMNS)]
@@ -200,7 +203,8 @@ def scgs_section(results: list[dict]) -> list[str]:
                     lines.append(f"| {name} | " + " | ".join(c[2].format(row[c[0]]) if row.get(c[0]) is not None else "–"
                                                          for c in SCGS_COLUMNS) + " |")
             lines.append("")
-        lines += ["Goals of the issue against these numbers:", "", *scgs_goals(r), "", *scgs_sources(r), ""]
+        if r.get("purpose") != "selection":
+            lines += ["Goals of the issue against these numbers:", "", *scgs_goals(r), "", *scgs_sources(r), ""]
     return lines
 
 
