@@ -79,10 +79,11 @@ def main() -> None:
     ap.add_argument("--subjects", type=Path, nargs="+", required=True)
     ap.add_argument("--views", type=int, nargs="+", default=[4, 6])
     ap.add_argument("--resolution", type=int, default=256)
+    ap.add_argument("--parser", type=Path, default=DEFAULT_PARSER, help="garment parser checkpoint (default: embedded)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/scgs.json"))
     args = ap.parse_args()
 
-    parser, _ = load_parser(DEFAULT_PARSER)
+    parser, _ = load_parser(args.parser)
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="usr-scgs-bench-"))
     for subject in subjects_in(args.subjects):
@@ -96,7 +97,8 @@ def main() -> None:
             reconstruct_subject(subject, out, names, args.resolution, layers=False)
             mesh, colours, _ = read_result(out)
             t = time.perf_counter()
-            semantics = {"parser": view_semantics(cap, names, "parser", parser), "capture": view_semantics(cap, names, "capture")}
+            semantics = {"parser": view_semantics(cap, names, "parser", parser),
+                         "capture": view_semantics(cap, names, "capture")}
             parse_s = time.perf_counter() - t
             base = chamfer_cm(mesh, gt)
             gt_colours = np.full((len(gt.vertices), 3), 128, np.uint8)
