@@ -36,6 +36,16 @@ def test_mesh_of_an_analytic_sdf_is_within_one_voxel():
 
 
 def test_sphere_learned_from_silhouettes_within_one_percent():
+    # one thread: multi-threaded float sums differ run to run, and 600 optimiser steps amplify that (seen: 0.3435–0.3506)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _fit_sphere_and_check()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_sphere_and_check():
     torch.manual_seed(0)
     radius, size = 0.35, 128
     cams = hemisphere_rig(8, size, radius=2.5)
