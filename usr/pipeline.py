@@ -146,7 +146,7 @@ def preview_picture(capture, rec: Reconstruction, separation=None, height: int =
             agreement.append(render_mesh(m, face_value_colours(m, lab.consistency), small)[0])
     rows = [("input", inputs), ("result", renders)]
     if labelled:
-        rows += [("layers", labelled), ("views agree\n(red: no)", agreement)]
+        rows += [("layers", labelled), ("agreement\n(red: low)", agreement)]
     return contact_sheet(rows, captions=rec.views_used[:8], thumb_height=height,
                          title=f"{capture.name}: reconstruction from {len(rec.views_used)} views "
                                f"({len(rec.mesh.vertices)} vertices, {rec.seconds.get('total', 0):.1f} s)")
