@@ -11,7 +11,8 @@ from usr.mesh.curves import chains, label_boundary_edges, resample, turning_angl
 from usr.metrics.garments import boundary_roughness, garment_scores
 from usr.refine.edges import refine_edges
 from usr.scgs.layers import build_layers, layers_glb, thicken
-from usr.scgs.regularize import face_adjacency_matrix, regularize, remove_islands
+from usr.mesh.graph import face_adjacency_matrix
+from usr.scgs.regularize import regularize, remove_islands
 from usr.scgs.votes import ViewSemantics, VoteWeights, face_votes
 
 RADIUS = 0.3

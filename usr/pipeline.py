@@ -53,13 +53,18 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
     if layers:
         sam = load_sam_if(sam_checkpoint, sam_type)
         separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, label_source, progress, sam=sam)
-        report["scgs"] = {"label_source": label_source, "sam": sam_checkpoint is not None, **separation.report()}
-        rec.seconds.update({f"scgs_{k}": v for k, v in separation.seconds.items()})
+        record_separation(report, separation, label_source, sam is not None)
         rec.seconds["total"] = sum(v for k, v in rec.seconds.items() if k != "total")
         rec.mesh = separation.mesh
     write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec, separation),
                  separation=separation)
     return report
+
+
+def record_separation(report: dict, separation, label_source: str, sam: bool) -> None:
+    """The separation's summary under report["scgs"] and its stage times as scgs_* in report["seconds"]."""
+    report["scgs"] = {"label_source": label_source, "sam": sam, **separation.report()}
+    report.setdefault("seconds", {}).update({f"scgs_{k}": v for k, v in separation.seconds.items()})
 
 
 def load_sam_if(checkpoint: Path | None, model_type: str = "vit_b"):
@@ -99,8 +104,7 @@ def separate_result(result: Path, subject: Path | None = None, label_source: str
     names = report.get("views_used") or capture.camera_names
     separation = separate_capture(capture, mesh, colours, names, label_source, options=options,
                                   sam=load_sam_if(sam_checkpoint, sam_type))
-    report["scgs"] = {"label_source": label_source, "sam": sam_checkpoint is not None, **separation.report()}
-    report.setdefault("seconds", {}).update({f"scgs_{k}": v for k, v in separation.seconds.items()})
+    record_separation(report, separation, label_source, sam_checkpoint is not None)
     rec = Reconstruction(separation.mesh, colours, list(names), report["seconds"])
     write_result(result, separation.mesh, colours, report, preview=preview_picture(capture, rec, separation),
                  separation=separation)

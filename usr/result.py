@@ -21,10 +21,8 @@ RESULT_VERSION = 1
 
 def write_result(out: Path, mesh: trimesh.Trimesh, colours: np.ndarray, report: dict, preview=None,
                  overwrite: bool = True, separation=None) -> Path:
-    """`separation` (usr.scgs.separate.Separation) adds the layers; its fine-tuned mesh replaces `mesh`."""
+    """`separation` (usr.scgs.separate.Separation) adds the layers; `mesh` is then its fine-tuned mesh."""
     out = Path(out)
-    if separation is not None:
-        mesh = separation.mesh
     with atomic_dir(out, overwrite=overwrite) as tmp:
         if separation is not None:
             write_layers(tmp, separation)

@@ -19,20 +19,22 @@ def colorize_labels(label: np.ndarray) -> np.ndarray:
     return lut[label]
 
 
-def face_label_colours(mesh, face_labels: np.ndarray) -> np.ndarray:
-    """V×3 uint8 display colours of per-face labels (a vertex takes the colour of one of its faces)."""
+def face_colours_to_vertices(mesh, face_rgb: np.ndarray) -> np.ndarray:
+    """V×3 uint8 from F×3 per-face colours (a vertex takes the colour of one of its faces), for vertex-colour renders."""
     colours = np.zeros((len(mesh.vertices), 3), np.uint8)
-    colours[np.asarray(mesh.faces).reshape(-1)] = np.repeat(colorize_labels(face_labels.astype(np.uint8)), 3, axis=0)
+    colours[np.asarray(mesh.faces).reshape(-1)] = np.repeat(np.asarray(face_rgb, np.uint8), 3, axis=0)
     return colours
+
+
+def face_label_colours(mesh, face_labels: np.ndarray) -> np.ndarray:
+    """V×3 uint8 display colours of per-face labels."""
+    return face_colours_to_vertices(mesh, colorize_labels(face_labels.astype(np.uint8)))
 
 
 def face_value_colours(mesh, values: np.ndarray) -> np.ndarray:
     """V×3 uint8: per-face values in [0, 1] from red (0) through yellow to green (1)."""
     v = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
-    rgb = np.stack([np.clip(2 - 2 * v, 0, 1), np.clip(2 * v, 0, 1), np.zeros_like(v)], 1) * 220
-    colours = np.zeros((len(mesh.vertices), 3), np.uint8)
-    colours[np.asarray(mesh.faces).reshape(-1)] = np.repeat(rgb.astype(np.uint8), 3, axis=0)
-    return colours
+    return face_colours_to_vertices(mesh, np.stack([np.clip(2 - 2 * v, 0, 1), np.clip(2 * v, 0, 1), np.zeros_like(v)], 1) * 220)
 
 
 def colorize_normals(normal: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import trimesh
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, LABEL_NAMES
 from usr.mesh.curves import chains, label_boundary_edges, resample, turning_angles
-from usr.metrics.geometry import distance_terms_cm, height_scale, sample_surface_faces
+from usr.metrics.geometry import distance_terms_cm, sample_surface_faces, scaled_to_protocol
 
 
 @dataclass
@@ -31,10 +31,6 @@ class GarmentScores:
     garment_chamfer_cm: dict[str, float | None]
     boundary_roughness: float
     gt_boundary_roughness: float
-
-
-def _scaled(mesh: trimesh.Trimesh, s: float) -> trimesh.Trimesh:
-    return trimesh.Trimesh(np.asarray(mesh.vertices) * s, np.asarray(mesh.faces), process=False)
 
 
 def transfer_labels(points: np.ndarray, mesh: trimesh.Trimesh, face_labels: np.ndarray) -> np.ndarray:
@@ -63,8 +59,7 @@ def garment_scores(pred: trimesh.Trimesh, pred_labels: np.ndarray, gt: trimesh.T
         raise ValueError(f"predicted labels: {len(pred_labels)} values for {len(pred.faces)} faces")
     if len(gt_labels) != len(gt.faces):
         raise ValueError(f"ground-truth labels: {len(gt_labels)} values for {len(gt.faces)} faces")
-    s = height_scale(gt)
-    pred_s, gt_s = _scaled(pred, s), _scaled(gt, s)
+    _, pred_s, gt_s = scaled_to_protocol(pred, gt)
     gt_pts, gt_tri = sample_surface_faces(gt_s, samples, seed)
     pr_pts, pr_tri = sample_surface_faces(pred_s, samples, seed + 1)
     true_at_gt, pred_at_gt = gt_labels[gt_tri], transfer_labels(gt_pts, pred_s, pred_labels)

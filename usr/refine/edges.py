@@ -20,6 +20,7 @@ import trimesh
 
 from usr.geometry.distance import MeshQuery
 from usr.mesh.curves import chains, label_boundary_edges
+from usr.mesh.graph import neighbour_mean, vertex_adjacency
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,6 @@ class RefineStats:
     flipped_faces: int
 
 
-def vertex_adjacency(mesh: trimesh.Trimesh) -> sp.csr_matrix:
-    e = np.asarray(mesh.edges_unique)
-    n = len(mesh.vertices)
-    a = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    return (a + a.T).tocsr()
-
-
-def _neighbour_mean(adjacency: sp.csr_matrix, v: np.ndarray) -> np.ndarray:
-    degree = np.asarray(adjacency.sum(1)).ravel()
-    return (adjacency @ v) / np.maximum(degree, 1)[:, None]
-
-
 def smooth_stair_steps(mesh: trimesh.Trimesh, options: RefineOptions) -> np.ndarray:
     v0 = np.asarray(mesh.vertices, dtype=np.float64)
     if options.surface_iterations <= 0:
@@ -65,10 +54,10 @@ def smooth_stair_steps(mesh: trimesh.Trimesh, options: RefineOptions) -> np.ndar
     return v
 
 
-def _curve_triplets(mesh: trimesh.Trimesh, face_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _curve_triplets(boundary_edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(previous, vertex, next) along every boundary chain, for the chains' movable vertices."""
     prev, cur, nxt = [], [], []
-    for ch in chains(label_boundary_edges(mesh, face_labels)):
+    for ch in chains(boundary_edges):
         ids = ch.vertices
         if ch.closed and len(ids) >= 3:
             prev.append(np.roll(ids, 1)), cur.append(ids), nxt.append(np.roll(ids, -1))
@@ -87,7 +76,8 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
     v = smooth_stair_steps(mesh, options)
     surface = MeshQuery(v, faces)  # everything below slides on this surface
     before_edges = v.copy()
-    prev, cur, nxt = _curve_triplets(mesh, face_labels)
+    boundary_edges = label_boundary_edges(mesh, face_labels)
+    prev, cur, nxt = _curve_triplets(boundary_edges)
     for _ in range(options.curve_iterations):
         for step in (0.5, -0.53):
             target = 0.5 * (v[prev] + v[nxt])
@@ -95,7 +85,7 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
         v[cur] = surface.closest(v[cur])[0]
     adjacency = vertex_adjacency(mesh)
     on_curve = np.zeros(len(v), bool)
-    on_curve[np.unique(label_boundary_edges(mesh, face_labels))] = True
+    on_curve[np.unique(boundary_edges)] = True
     if cur.size and options.band_rings > 0:
         near = np.zeros(len(v), bool)
         near[cur] = True
@@ -103,7 +93,7 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
             near |= (adjacency @ near.astype(np.float64)) > 0
         band = np.flatnonzero(near & ~on_curve)
         for _ in range(options.band_iterations):
-            v[band] = surface.closest(_neighbour_mean(adjacency, v)[band])[0]
+            v[band] = surface.closest(neighbour_mean(adjacency, v)[band])[0]
     v = _resolve_flips(mesh, v, before_edges, on_curve, adjacency, surface)
     out = trimesh.Trimesh(v, faces, process=False)
     move = np.linalg.norm(v - np.asarray(mesh.vertices), axis=1)
@@ -129,7 +119,7 @@ def _resolve_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, o
         ids = np.unique(faces[flipped])
         free = ids[~on_curve[ids]]
         if free.size:
-            v[free] = surface.closest(_neighbour_mean(adjacency, v)[free])[0]
+            v[free] = surface.closest(neighbour_mean(adjacency, v)[free])[0]
         if r >= rounds // 2:
             pinned = ids[on_curve[ids]]
             v[pinned] = 0.7 * v[pinned] + 0.3 * fallback[pinned]

@@ -16,6 +16,7 @@ import trimesh
 from scipy.sparse.csgraph import connected_components
 
 from usr.labels import BACKGROUND, DRESS, HAIR, LABEL_NAMES, LOWER, OUTER, SHOES, SKIN, UPPER
+from usr.mesh.graph import vertex_adjacency
 
 # innermost first: the order layers are stacked (and listed in layers.glb)
 LAYER_ORDER = (SKIN, SHOES, LOWER, UPPER, DRESS, OUTER, HAIR)
@@ -79,16 +80,13 @@ def body_placeholder(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np
                      smooth_rings: int = 3) -> tuple[trimesh.Trimesh, np.ndarray]:
     """The clothed surface with covered parts pulled `inset` inwards; covered colours become the median skin tone."""
     faces = np.asarray(mesh.faces)
-    n = len(mesh.vertices)
-    covered = np.zeros(n)
+    covered = np.zeros(len(mesh.vertices))
     is_garment = np.isin(face_labels, GARMENT_LABELS)
     np.maximum.at(covered, faces[is_garment].reshape(-1), 1.0)
-    e = np.asarray(mesh.edges_unique)
-    adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    adj = (adj + adj.T + sp.identity(n)).tocsr()
-    degree = np.asarray(adj.sum(1)).ravel()
-    for _ in range(smooth_rings):  # soften the step of the inset at the garment edges
-        covered = (adj @ covered) / degree
+    adjacency = vertex_adjacency(mesh)
+    degree = np.asarray(adjacency.sum(1)).ravel()
+    for _ in range(smooth_rings):  # soften the step of the inset at the garment edges: mean over self + neighbours
+        covered = (adjacency @ covered + covered) / (degree + 1)
     v = np.asarray(mesh.vertices) - inset * covered[:, None] * np.asarray(mesh.vertex_normals)
     skin_vertices = np.unique(faces[face_labels == SKIN].reshape(-1))
     tone = np.median(colours[skin_vertices], axis=0) if skin_vertices.size else np.array([200, 160, 140])

@@ -18,6 +18,7 @@ import trimesh
 from scipy.sparse.csgraph import connected_components
 
 from usr.labels import LABEL_NAMES, NUM_LABELS
+from usr.mesh.graph import face_adjacency_matrix
 from usr.scgs.votes import FaceVotes
 
 
@@ -37,13 +38,6 @@ class SurfaceLabels:
     consistency: np.ndarray  # F in [0, 1]
     low_confidence: np.ndarray  # F bool
     summary: dict = field(default_factory=dict)
-
-
-def face_adjacency_matrix(mesh: trimesh.Trimesh) -> sp.csr_matrix:
-    pairs = np.asarray(mesh.face_adjacency)
-    n = len(mesh.faces)
-    a = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return (a + a.T).tocsr()
 
 
 def smooth_votes(votes: FaceVotes, adjacency: sp.csr_matrix, options: RegularizeOptions) -> np.ndarray:
