@@ -55,20 +55,31 @@ def import_video(
     up: str = typer.Option("auto", "--up", help="Up axis of the calibration world: auto, x, y, z, -x, -y, -z."),
     undistort: bool = typer.Option(False, "--undistort/--keep-distortion", help="Resample images without lens distortion."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing subject folder."),
-    masks: str = typer.Option("none", "--masks", help="none, or clean-plate: person masks by background subtraction."),
+    masks: str = typer.Option("none", "--masks", help="none; clean-plate: person masks by background subtraction; "
+                              "clean-plate+parser: those masks made whole by the garment parser (GrabCut) — for "
+                              "people who stand still or wear colours close to the set's."),
     clean_plates: Path = typer.Option(None, "--clean-plates", help="Folder of empty-set images named like the cameras "
                                       "(cam01.png …); without it the plate is estimated from the clip (slower, "
                                       "ghosts where the person stands still)."),
 ) -> None:
     from usr.io.video import import_video_rig, list_videos
 
-    if masks not in ("none", "clean-plate"):
-        raise typer.BadParameter(f"--masks {masks!r}: expected none or clean-plate")
+    if masks not in ("none", "clean-plate", "clean-plate+parser"):
+        raise typer.BadParameter(f"--masks {masks!r}: expected none, clean-plate or clean-plate+parser")
+    refine = None
+    if masks == "clean-plate+parser":
+        from usr.parsing.mask_refine import refine_with_parser
+        from usr.parsing.predict import DEFAULT_PARSER
+        from usr.parsing.train import load_parser
+
+        net, _ = load_parser(DEFAULT_PARSER)
+        refine = lambda image, mask: refine_with_parser(image, mask, net)  # noqa: E731
     notes: list[str] = []
     say = lambda i, n, name: typer.echo(f"importing: {i + 1}/{n} {name}" + (" (clean-plate mask)" if masks != "none" else ""), err=True)  # noqa: E731
     try:
         cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes,
-                               masks=masks, clean_plates=clean_plates, progress=say)
+                               masks="none" if masks == "none" else "clean-plate", clean_plates=clean_plates,
+                               progress=say, refine_mask=refine)
     except CaptureError as exc:
         _fail(exc)
     except FileExistsError as exc:

@@ -90,3 +90,10 @@ def test_import_video_with_clean_plates_writes_masks(tmp_path):
     cap = read_subject(tmp_path / "c")
     assert cap.masks is not None and all(0.001 < (m > 0).mean() < 0.5 for m in cap.masks)
     assert subject_problems(tmp_path / "c") == []
+    res = CliRunner().invoke(app, [*args[:-4], "--masks", "clean-plate+parser", "--clean-plates", str(plates),
+                                   "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0 and "with person masks" in res.output, res.output
+    refined = read_subject(tmp_path / "d").masks
+    for rough, better in zip(cap.masks, refined):  # the parser adds what the plate missed, keeps what it found
+        assert ((better > 0) & (rough > 0)).sum() >= 0.8 * (rough > 0).sum()
+    assert subject_problems(tmp_path / "d") == []

@@ -1,7 +1,9 @@
 """Capture views at the model's working resolution: resized, undistorted, checked, as numpy + SourceViews.
 
 Every stage that feeds images to the field goes through `prepare_views`, so the field always sees
-undistorted images whose longer side is `work_size` pixels, with masks.
+undistorted images whose longer side is `work_size` pixels, with masks. A person who fills little of a
+view (a wide lab camera) is first cropped to a square around the mask, so they fill it as much as in the
+training renders: the image features then describe the person at the scale the model learnt.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
 
 MIN_MASK_FRACTION = 0.001  # a view whose mask covers less than this of the image does not show the person
+CROP_BELOW_FILL = 0.5  # crop a view when the person's box's longer side is less than this of the image's
+TRAINING_FILL = 0.75  # the longer side of the person's box in the training renders, as a fraction of the frame
 
 
 @dataclass
@@ -54,6 +58,7 @@ def prepare_views(capture: SubjectCapture, names: list[str] | None = None, work_
             img = cv2.undistort(img, cam.K, cam.dist)
             mask = cv2.undistort(mask, cam.K, cam.dist)
             cam = Camera(cam.name, cam.width, cam.height, cam.K, cam.R, cam.t)
+        img, mask, cam = crop_to_person(img, mask, cam)
         small = cam.fit(work_size)
         img = cv2.resize(img, (small.width, small.height), interpolation=cv2.INTER_AREA)
         mask = (cv2.resize(mask, (small.width, small.height), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
@@ -66,6 +71,34 @@ def prepare_views(capture: SubjectCapture, names: list[str] | None = None, work_
     if problems:
         raise CaptureError(problems)
     return PreparedViews(list(names), cams, imgs, masks)
+
+
+def crop_to_person(image: np.ndarray, mask: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray, Camera]:
+    """A square window around the mask where the person fills TRAINING_FILL of it, when they fill less than
+    CROP_BELOW_FILL of the view (unchanged otherwise); the window may reach outside the image (black, mask 0)."""
+    ys, xs = np.nonzero(mask > 127)
+    if len(ys) == 0:
+        return image, mask, cam
+    box_h, box_w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    if max(box_h, box_w) >= CROP_BELOW_FILL * max(cam.height, cam.width):
+        return image, mask, cam
+    side = int(np.ceil(max(box_h, box_w) / TRAINING_FILL))
+    x0 = _window_start((xs.min() + xs.max()) / 2, side, cam.width)
+    y0 = _window_start((ys.min() + ys.max()) / 2, side, cam.height)
+
+    def window(a: np.ndarray) -> np.ndarray:
+        pad = ((max(0, -y0), max(0, y0 + side - a.shape[0])), (max(0, -x0), max(0, x0 + side - a.shape[1])))
+        padded = np.pad(a, pad + ((0, 0),) * (a.ndim - 2))
+        return padded[y0 + pad[0][0] : y0 + pad[0][0] + side, x0 + pad[1][0] : x0 + pad[1][0] + side]
+
+    return window(image), window(mask), cam.cropped(x0, y0, side, side)
+
+
+def _window_start(centre: float, side: int, size: int) -> int:
+    """Start of a `side` window centred on `centre`, kept inside [0, size) when it fits (so a person cut by the
+    image border still touches the window's border, and the warnings about it still fire)."""
+    start = int(round(centre - side / 2))
+    return int(np.clip(start, 0, size - side)) if side <= size else start
 
 
 def spread_views(names: list[str], k: int) -> list[str]:

@@ -99,6 +99,13 @@ class Camera:
         scale = long_side / max(self.width, self.height)
         return self.resized(max(1, round(self.width * scale)), max(1, round(self.height * scale)))
 
+    def cropped(self, x0: int, y0: int, width: int, height: int) -> "Camera":
+        """The same camera for the window [x0, x0+width) × [y0, y0+height) of its image (may reach outside it)."""
+        K = self.K.copy()
+        K[0, 2] -= x0
+        K[1, 2] -= y0
+        return Camera(self.name, width, height, K, self.R, self.t, self.dist)
+
     def resized(self, width: int, height: int) -> "Camera":
         """The same camera for the image resampled to width×height (pixel-centre aware)."""
         sx, sy = width / self.width, height / self.height

@@ -98,11 +98,11 @@ def person_mask(image: np.ndarray, plate: np.ndarray, config: PlateConfig = Plat
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3 * k, 3 * k)))
-    fg = _main_component(fg, min_fraction=0.15)
-    return _fill_holes(fg) * 255
+    fg = main_component(fg, min_fraction=0.15)
+    return fill_holes(fg) * 255
 
 
-def _main_component(fg: np.ndarray, min_fraction: float) -> np.ndarray:
+def main_component(fg: np.ndarray, min_fraction: float) -> np.ndarray:
     """The largest connected component plus any other at least `min_fraction` of its size (a detached hand)."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     if n <= 1:
@@ -112,7 +112,7 @@ def _main_component(fg: np.ndarray, min_fraction: float) -> np.ndarray:
     return np.isin(lab, keep).astype(np.uint8)
 
 
-def _fill_holes(fg: np.ndarray) -> np.ndarray:
+def fill_holes(fg: np.ndarray) -> np.ndarray:
     h, w = fg.shape
     flood = np.pad(fg, 1).copy()
     cv2.floodFill(flood, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 1)

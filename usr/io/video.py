@@ -65,13 +65,15 @@ def undistort_view(image: np.ndarray, cam: Camera) -> tuple[np.ndarray, Camera]:
 
 def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_axis: str = "auto",
                      undistort: bool = False, overwrite: bool = False, notes: list[str] | None = None,
-                     masks: str = "none", clean_plates: Path | None = None, progress=None) -> SubjectCapture:
+                     masks: str = "none", clean_plates: Path | None = None, progress=None,
+                     refine_mask=None) -> SubjectCapture:
     """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`.
 
     `masks="clean-plate"` adds person masks by background subtraction (usr.io.clean_plate): against the
     images of the empty set in `clean_plates` (named like the cameras) when given, else against a plate
     estimated from the clip around the frame. `notes` (if given) receives remarks such as accepted
-    codec-padding size differences; `progress(i, n, name)` is called per camera."""
+    codec-padding size differences; `progress(i, n, name)` is called per camera; `refine_mask(image, mask)`
+    (if given) improves each clean-plate mask (usr.parsing.mask_refine with the parser)."""
     if masks not in ("none", "clean-plate"):
         raise ValueError(f"masks={masks!r}: expected 'none' or 'clean-plate'")
     calib, out = Path(calib), Path(out)
@@ -99,6 +101,8 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
         if masks == "clean-plate":
             try:
                 mask = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
+                if refine_mask is not None:
+                    mask = refine_mask(img, mask)
             except CaptureError as exc:
                 problems += exc.problems
                 continue

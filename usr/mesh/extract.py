@@ -62,13 +62,19 @@ def marching_cubes_mesh(values: np.ndarray, lo: np.ndarray, step: float, level: 
     verts, faces, _, _ = marching_cubes(values, level=level, spacing=(step, step, step))
     mesh = trimesh.Trimesh(verts + lo, faces, process=False)  # outward winding for SDF < 0 inside
     if keep_largest:
-        mesh = largest_component(mesh)
+        mesh = person_components(mesh)
     return mesh
 
 
-def largest_component(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+def person_components(mesh: trimesh.Trimesh, min_fraction: float = 0.1) -> trimesh.Trimesh:
+    """The largest connected part plus any other with ≥ `min_fraction` of its faces (a limb that a gap in the
+    masks cut off is kept; floaters are dropped)."""
     parts = mesh.split(only_watertight=False)
-    return max(parts, key=lambda m: len(m.faces)) if len(parts) > 1 else mesh
+    if len(parts) <= 1:
+        return mesh
+    largest = max(len(m.faces) for m in parts)
+    kept = [m for m in parts if len(m.faces) >= min_fraction * largest]
+    return kept[0] if len(kept) == 1 else trimesh.util.concatenate(kept)
 
 
 def extract_mesh(sdf_fn, grid: OccupancyGrid, resolution: int = 256, level: float = 0.0, progress=None) -> trimesh.Trimesh:
