@@ -112,7 +112,8 @@ def main() -> None:
     result = {
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
         "reference_masks": "clean-plate+parser", "import_seconds": import_s, "summary": summary, "runs": rows,
-        "command": "python benchmarks/real_capture.py " + " ".join(sys.argv[1:]), "picture": str(args.picture),
+        "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
+                    f"--methods {' '.join(args.methods)} --out {args.out} --picture {args.picture}"), "picture": str(args.picture),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d"),
     }
     write_json_atomic(args.out, result)
