@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from benchmarks.recon import parse_method  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
-from usr.io.images import png_bytes, read_image  # noqa: E402
+from usr.io.images import png_bytes  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
 

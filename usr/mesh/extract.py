@@ -1,4 +1,4 @@
-"""SDF on a grid restricted to the visual hull → marching cubes → the person's component."""
+"""SDF on a grid restricted to the visual hull → marching cubes → the person's components."""
 
 from __future__ import annotations
 
@@ -55,13 +55,13 @@ def _near_hull(grid: OccupancyGrid, pts: np.ndarray) -> np.ndarray:
 
 
 def marching_cubes_mesh(values: np.ndarray, lo: np.ndarray, step: float, level: float = 0.0,
-                        keep_largest: bool = True) -> trimesh.Trimesh:
+                        keep_person_parts: bool = True) -> trimesh.Trimesh:
     """Zero level set as a mesh in world coordinates (outward normals for SDF < 0 inside)."""
     if not (values.min() < level < values.max()):
         raise ValueError("the SDF has no zero crossing inside the hull: the reconstruction is empty")
     verts, faces, _, _ = marching_cubes(values, level=level, spacing=(step, step, step))
     mesh = trimesh.Trimesh(verts + lo, faces, process=False)  # outward winding for SDF < 0 inside
-    if keep_largest:
+    if keep_person_parts:
         mesh = person_components(mesh)
     return mesh
 
