@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from data_tools.body import anny_model  # noqa: E402
+from smpl_d.anny_backend import anny_model  # noqa: E402
 from data_tools.rigs import make_rig  # noqa: E402
 from data_tools.subject import make_subject  # noqa: E402
 from data_tools.synth import SynthConfig, render_views, subject_seed, write_synthetic_subject  # noqa: E402

@@ -1,24 +1,20 @@
 """Anny bodies in the project's world frame (metres, +Y up, person centred on the origin).
 
 Anny outputs Z-up metres with the person facing −Y; the conversion to +Y up facing +Z happens
-here, once (`ANNY_TO_WORLD`). The MakeHuman topology keeps the 19 158 hm08 vertex ids that
-MakeHuman `.mhclo` garments bind to; `Body.hm08_vertices` holds all of them posed, while
+in smpl_d.anny_backend (`ANNY_TO_WORLD`), the one module that loads anny. The MakeHuman topology
+keeps the 19 158 hm08 vertex ids that MakeHuman `.mhclo` garments bind to; `Body.hm08_vertices` holds all of them posed, while
 `Body.vertices/faces` is the compact, watertight surface (eyes and mouth parts included).
 """
 
 from __future__ import annotations
 
-import functools
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from jaxtyping import Float, Int
 
-from data_tools.poses import PHENOTYPE_RANGES, Pose, rotvec_to_transforms
-
-# (x, y, z) Z-up facing −Y  →  (x, z, −y) Y-up facing +Z
-ANNY_TO_WORLD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+from smpl_d.anny_backend import ANNY_TO_WORLD, anny_model, anny_topology
+from smpl_d.poses import PHENOTYPE_RANGES, Pose, rotvec_to_transforms
 
 
 @dataclass
@@ -55,38 +51,8 @@ class Body:
         return vertex_normals(self.vertices, self.faces)
 
 
-@functools.lru_cache(maxsize=1)
-def anny_model():
-    """The anny model with MakeHuman topology and plain LBS (no Warp kernels), loaded once.
-
-    The first call on a machine builds anny's cache (~1 min, ~0.9 GB under ~/.cache/anny);
-    later calls take milliseconds.
-    """
-    import anny
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return anny.Anny(topology="makehuman", skinning_method="lbs")
-
-
-@functools.lru_cache(maxsize=1)
-def _topology() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Compact faces, hm08 ids of the used vertices, dense bone weights, bone labels."""
-    model = anny_model()
-    tri = model.get_triangular_faces().cpu().numpy().astype(np.int64)
-    used = np.unique(tri)
-    remap = np.full(int(tri.max()) + 1, -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    idx = model.vertex_bone_indices.cpu().numpy()[used]
-    w = model.vertex_bone_weights.cpu().numpy()[used]
-    dense = np.zeros((len(used), model.bone_count), dtype=np.float32)
-    np.add.at(dense, (np.repeat(np.arange(len(used)), idx.shape[1]), idx.ravel()), w.ravel())
-    dense /= np.maximum(dense.sum(1, keepdims=True), 1e-8)
-    return remap[tri], used, dense, list(model.bone_labels)
-
-
 def bone_labels() -> list[str]:
-    return _topology()[3]
+    return list(anny_topology().bone_labels)
 
 
 def sample_body_params(rng: np.random.Generator, pose: Pose) -> BodyParams:
@@ -101,7 +67,8 @@ def build_body(params: BodyParams) -> Body:
     import torch
 
     model = anny_model()
-    faces, used, weights, labels = _topology()
+    topo = anny_topology()
+    faces, used, weights, labels = topo.faces, topo.used, topo.weights, topo.bone_labels
     transforms = rotvec_to_transforms(params.pose.rotations, params.yaw_deg)
     with torch.no_grad():
         out = model(

@@ -12,7 +12,7 @@ from data_tools.body import Body, build_body, sample_body_params
 from data_tools.garments.meshops import select_faces
 from data_tools.garments.outfit import OutfitItem, build_outfit, sample_outfit
 from data_tools.garments.procedural import GarmentMesh
-from data_tools.poses import POSE_KINDS, sample_pose
+from smpl_d.poses import POSE_KINDS, sample_pose
 from data_tools.render import Layer, Lighting
 from data_tools.textures import Texture, garment_texture, hair_texture, skin_texture
 from usr import labels as L

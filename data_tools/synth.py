@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_tools.poses import POSE_KINDS
+from smpl_d.poses import POSE_KINDS
 from data_tools.render import RenderOptions, Renderer, View
 from data_tools.rigs import RIG_KINDS, make_rig
 from data_tools.subject import SyntheticSubject, clothed_surface, make_subject

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from data_tools.body import build_body, sample_body_params
-from data_tools.poses import POSE_KINDS, named_pose, random_pose
+from smpl_d.poses import POSE_KINDS, named_pose, random_pose
 
 
 def _body(kind, seed=0):

@@ -7,7 +7,7 @@ import trimesh
 from data_tools.body import build_body, sample_body_params
 from data_tools.garments.procedural import GARMENT_KINDS, build_procedural, sample_spec
 from data_tools.garments.regions import body_regions
-from data_tools.poses import named_pose, random_pose
+from smpl_d.poses import named_pose, random_pose
 from tests.conftest import cached_subject
 from usr import labels as L
 from usr.geometry.distance import MeshQuery

@@ -5,7 +5,7 @@ import pytest
 
 from data_tools.body import build_body, sample_body_params
 from data_tools.garments.makehuman import MhcloError, discover_garments, load_mhclo, makehuman_layers
-from data_tools.poses import named_pose, random_pose
+from smpl_d.poses import named_pose, random_pose
 from data_tools.synth import SynthConfig, synthesize
 from tests.conftest import shared_data
 from usr import labels as L
