@@ -1,0 +1,99 @@
+"""Collisions after a swap or try-on: garments out of the body, and garment layers stacked in order.
+
+Both work on what the binding already knows: the body is closed (signed distances are valid), and every
+garment vertex has a height above the body surface along its anchor's normal. A layer further out in
+`LAYER_ORDER` is lifted wherever it would sit below a layer further in over the same patch of body.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from jaxtyping import Float, Int
+
+from smpl_d.binding import Binding, bind, unbind
+from usr.geometry.distance import MeshQuery, push_outside
+from usr.mesh.graph import vertex_adjacency
+
+LAYER_ORDER = ("lower", "upper", "dress", "outer")  # inner → outer; hair and shoes cover their own body parts
+BODY_CLEARANCE = 0.003  # metres a garment keeps from the skin
+LAYER_GAP = 0.003  # metres between stacked layers
+
+
+def inside_fraction(points: Float[np.ndarray, "n 3"], body_vertices: np.ndarray, body_faces: np.ndarray) -> float:
+    """Share of points strictly inside the (closed) body."""
+    if len(points) == 0:
+        return 0.0
+    return float((MeshQuery(body_vertices, body_faces).signed_distance(points) < 0.0).mean())
+
+
+def push_out_of_body(
+    vertices: Float[np.ndarray, "n 3"],
+    body_vertices: Float[np.ndarray, "v 3"],
+    body_faces: Int[np.ndarray, "f 3"],
+    clearance: float = BODY_CLEARANCE,
+) -> Float[np.ndarray, "n 3"]:
+    """Garment vertices closer than `clearance` to the skin (or inside) moved to `clearance` outside it."""
+    return push_outside(vertices, MeshQuery(body_vertices, body_faces), clearance)
+
+
+def _coverage_heights(binding: Binding, body_faces: np.ndarray, n_body: int, body_neighbours) -> np.ndarray:
+    """Per body vertex: the highest garment height bound near it (−inf where the garment does not cover)."""
+    heights = np.full(n_body, -np.inf)
+    corners = body_faces[binding.triangle]
+    for k in range(3):
+        np.maximum.at(heights, corners[:, k], binding.height)
+    covered = np.isfinite(heights)
+    # close one-vertex holes: an uncovered vertex whose neighbours are covered takes their max
+    rows, cols = body_neighbours.nonzero()
+    fill = np.full(n_body, -np.inf)
+    np.maximum.at(fill, rows, np.where(covered[cols], heights[cols], -np.inf))
+    return np.where(covered, heights, fill)
+
+
+def _interpolate(floor: np.ndarray, body_faces: np.ndarray, binding: Binding) -> np.ndarray:
+    """Per bound vertex: the floor at its anchor, from the covered corners only (−inf where none is)."""
+    corner = floor[body_faces[binding.triangle]]
+    defined = np.isfinite(corner)
+    weight = np.where(defined, binding.barycentric, 0.0)
+    total = weight.sum(1)
+    value = (np.where(defined, corner, 0.0) * weight).sum(1) / np.maximum(total, 1e-12)
+    return np.where(total > 0, value, -np.inf)
+
+
+def stack_layers(
+    layers: dict[str, Float[np.ndarray, "n 3"]],
+    body_vertices: Float[np.ndarray, "v 3"],
+    body_faces: Int[np.ndarray, "f 3"],
+    gap: float = LAYER_GAP,
+) -> dict[str, np.ndarray]:
+    """Vertices of each layer, lifted so that no layer dips under one further in (by at least `gap`)."""
+    order = [name for name in LAYER_ORDER if name in layers]
+    out = {name: np.asarray(v, dtype=np.float64) for name, v in layers.items()}
+    if len(order) < 2:
+        return out
+    neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
+    floor = np.full(len(body_vertices), -np.inf)
+    for name in order:
+        for _ in range(8):  # a lifted vertex may bind to a neighbouring triangle: check again
+            binding = bind(out[name], body_vertices, body_faces)
+            required = _interpolate(floor, body_faces, binding)
+            low = binding.height < required + gap
+            if not low.any():
+                break
+            binding.offset[low, 2] = required[low] + gap
+            out[name] = np.where(low[:, None], unbind(binding, body_vertices, body_faces), out[name])
+        final = bind(out[name], body_vertices, body_faces)
+        floor = np.maximum(floor, _coverage_heights(final, body_faces, len(body_vertices), neighbours))
+    return out
+
+
+def crossing_fraction(
+    inner: Float[np.ndarray, "n 3"], outer: Float[np.ndarray, "m 3"], body_vertices: np.ndarray, body_faces: np.ndarray
+) -> float:
+    """Share of the outer layer's vertices that sit below the inner layer over the same patch of body."""
+    neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
+    floor = _coverage_heights(bind(inner, body_vertices, body_faces), body_faces, len(body_vertices), neighbours)
+    outer_binding = bind(outer, body_vertices, body_faces)
+    required = _interpolate(floor, body_faces, outer_binding)
+    return float((outer_binding.height < required).sum() / max(len(outer), 1))
