@@ -1,0 +1,283 @@
+"""Fit the body model under the clothes of a reconstruction: SMPL-D = shape + pose + displacements D.
+
+What the fit sees is the labelled clothed surface (SCGS face labels). Energy, on the body's vertices:
+- skin: surface points labelled skin lie on the body (point-to-plane to the nearest body vertex);
+- inside: the body stays inside the clothed surface (signed distance of the clothed mesh, sampled on a grid and
+  interpolated trilinearly, so it is differentiable), robustly: a reconstruction erodes or loses thin parts
+  (fingers), and a body part far outside must not drag the whole fit;
+- tight / reach: garment and hair points are near the body and body vertices near the clothed surface, both
+  with a robust (Geman-McClure) penalty, so loose skirts, dresses and coats only weakly pull; its scale starts
+  wide (the whole silhouette guides the facing and pose) and narrows;
+- face: the front of the head lies near skin points (front and back look alike in a silhouette);
+- priors: small pose rotations and phenotypes near the middle of their range.
+Stages: several facing directions with rotation/translation/height only, the best one kept; then pose; then all
+shape. Then D: per-vertex offsets along the normal onto the skin, Laplacian-regularised (a sparse solve).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.spatial import cKDTree
+import torch
+import trimesh
+
+from smpl_d.binding import vertex_normals
+from smpl_d.body_model import BodyModel, BodyParams
+from smpl_d.poses import named_pose
+from usr.geometry.distance import MeshQuery
+from usr.labels import BACKGROUND, SKIN
+from usr.mesh.graph import vertex_adjacency
+
+# bones the fit poses (anny names); the rest keep the model's reference pose
+FIT_BONES_ANNY = (
+    "spine01", "spine03", "neck01", "head", "upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R",
+    "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R",
+)  # fmt: skip
+
+
+@dataclass
+class FitConfig:
+    facings: int = 4  # facing directions tried (about +Y), the best kept
+    start_poses: tuple[str, ...] = ("a_pose", "relaxed", "t_pose")  # anny: arm poses tried from the best facing
+    steps_global: int = 25
+    steps_start_pose: int = 25
+    steps_pose: int = 150
+    steps_shape: int = 150
+    learning_rate: float = 0.02
+    # every term is a mean of squared metres, so the weights compare directly
+    skin_weight: float = 1.0
+    inside_weight: float = 1.0
+    inside_tolerance: float = 0.008  # metres the body may stick out (reconstructions erode thin parts) …
+    inside_cap: float = 0.03  # … and beyond this a vertex costs no more (hands and fingers a reconstruction lost)
+    tight_weight: float = 0.3
+    reach_weight: float = 0.3
+    face_weight: float = 1.0
+    tight_scale: float = 0.03  # metres: points farther than this from the body barely pull (after the start)
+    start_scale: float = 0.12  # the robust scale while the facing and pose are found, annealed to tight_scale
+    pose_prior: float = 2e-5  # per rad²
+    tilt_prior: float = 2e-4  # per rad² of the global rotation about horizontal axes: people stand upright
+    shape_prior: float = 2e-5  # per phenotype unit² (anny) / beta² (SMPL)
+    points: int = 3000  # surface samples of each kind
+    refresh_every: int = 2  # steps between nearest-vertex searches
+    grid_spacing: float = 0.012  # metres, the clothed surface's signed-distance grid
+    displacement_reach: float = 0.02  # skin further than this from the fitted body is not followed by D
+    displacement_smoothness: float = 4.0
+    seed: int = 0
+
+
+@dataclass
+class BodyFit:
+    params: BodyParams
+    displacements: np.ndarray  # (V,) metres along the body normal (0 away from visible skin)
+    vertices: np.ndarray  # fitted body with D
+    faces: np.ndarray
+    report: dict = field(default_factory=dict)
+
+
+class _SignedDistanceGrid:
+    """The clothed mesh's signed distance on a regular grid, trilinear in torch (outside of the grid: +spacing)."""
+
+    def __init__(self, mesh: trimesh.Trimesh, spacing: float, margin: float = 0.06):
+        lo, hi = mesh.bounds[0] - margin, mesh.bounds[1] + margin
+        counts = np.ceil((hi - lo) / spacing).astype(int) + 1
+        axes = [lo[i] + spacing * np.arange(counts[i]) for i in range(3)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+        sdf = MeshQuery(mesh.vertices, mesh.faces).signed_distance(grid).reshape(*counts)
+        self.values = torch.as_tensor(np.transpose(sdf, (2, 1, 0))[None, None])  # (1, 1, z, y, x)
+        self.lo = torch.as_tensor(lo)
+        self.extent = torch.as_tensor(axes[0][-1:].tolist() + axes[1][-1:].tolist() + axes[2][-1:].tolist()) - self.lo
+
+    def __call__(self, points: torch.Tensor) -> torch.Tensor:
+        norm = (points - self.lo) / self.extent * 2 - 1
+        out = torch.nn.functional.grid_sample(self.values, norm[None, :, None, None], align_corners=True, padding_mode="border")
+        return out.reshape(-1)
+
+
+def _sample(mesh: trimesh.Trimesh, face_mask: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    faces = np.flatnonzero(face_mask)
+    if faces.size == 0:
+        return np.zeros((0, 3))
+    area = mesh.area_faces[faces]
+    pick = rng.choice(faces, size=count, p=area / area.sum())
+    r = rng.random((count, 2))
+    flip = r.sum(1) > 1
+    r[flip] = 1 - r[flip]
+    tri = mesh.vertices[mesh.faces[pick]]
+    return tri[:, 0] + r[:, :1] * (tri[:, 1] - tri[:, 0]) + r[:, 1:] * (tri[:, 2] - tri[:, 0])
+
+
+def _nearest(points: torch.Tensor, vertices: torch.Tensor | cKDTree) -> torch.Tensor:
+    """Index of the nearest of `vertices` (or of a prebuilt tree's points) for every point."""
+    tree = vertices if isinstance(vertices, cKDTree) else cKDTree(vertices.detach().numpy())
+    return torch.as_tensor(tree.query(points.detach().numpy(), workers=-1)[1])
+
+
+class _Energy:
+    def __init__(self, model: BodyModel, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig):
+        rng = np.random.default_rng(cfg.seed)
+        self.cfg, self.model = cfg, model
+        self.skin = torch.as_tensor(_sample(mesh, face_labels == SKIN, cfg.points, rng))
+        cover = (face_labels != SKIN) & (face_labels != BACKGROUND)
+        self.cover = torch.as_tensor(_sample(mesh, cover, cfg.points, rng))
+        self.surface = torch.cat([self.skin, self.cover])
+        self.surface_tree = cKDTree(self.surface.numpy())
+        self.face = torch.as_tensor(face_vertices(model))
+        self.skin_tree = cKDTree(self.skin.numpy()) if len(self.skin) else None
+        self.scale = cfg.tight_scale
+        self.sdf = _SignedDistanceGrid(mesh, cfg.grid_spacing)
+        self._cache: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, vertices: torch.Tensor, refresh: bool = True) -> dict[str, torch.Tensor]:
+        """Energy terms; correspondences (nearest body vertex, its normal) are recomputed only when `refresh`."""
+        if refresh or self._cache is None:
+            normals = torch.as_tensor(vertex_normals(vertices.detach().numpy(), self.model.faces))
+            tree = cKDTree(vertices.detach().numpy())
+            skin_idx, cover_idx = _nearest(self.skin, tree), _nearest(self.cover, tree)
+            face_idx = _nearest(vertices[self.face], self.skin_tree) if self.skin_tree is not None else None
+            self._cache = (skin_idx, normals[skin_idx], cover_idx, _nearest(vertices, self.surface_tree), face_idx)
+        skin_idx, skin_normals, cover_idx, body_idx, face_idx = self._cache
+        terms: dict[str, torch.Tensor] = {}
+        scale2 = self.scale**2
+        robust = lambda d2: scale2 * d2 / (d2 + scale2)  # noqa: E731  Geman-McClure in m²: d² near, σ² far
+        cap2 = self.cfg.inside_cap**2
+        robust_inside = lambda d2: cap2 * d2 / (d2 + cap2)  # noqa: E731  parts the reconstruction lost cost σ² at most
+        if len(self.skin):
+            diff = self.skin - vertices[skin_idx]
+            terms["skin"] = ((diff * skin_normals).sum(1) ** 2 + 0.1 * (diff**2).sum(1)).mean()
+        outside = torch.relu(self.sdf(vertices) - self.cfg.inside_tolerance)
+        terms["inside"] = robust_inside(outside.pow(2)).mean()
+        if len(self.cover):
+            terms["tight"] = robust(((self.cover - vertices[cover_idx]) ** 2).sum(1)).mean()
+        terms["reach"] = robust(((vertices - self.surface[body_idx]) ** 2).sum(1)).mean()
+        if face_idx is not None:  # the face is skin: tells front from back where the silhouette cannot
+            terms["face"] = robust(((vertices[self.face] - self.skin[face_idx]) ** 2).sum(1)).mean()
+        return terms
+
+    def total(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        cfg = self.cfg
+        w = {"skin": cfg.skin_weight, "inside": cfg.inside_weight, "tight": cfg.tight_weight, "reach": cfg.reach_weight,
+             "face": cfg.face_weight}
+        return sum(w[k] * v for k, v in terms.items()) * 1e4  # cm²: keeps the numbers near 1
+
+
+def face_vertices(model: BodyModel) -> np.ndarray:
+    """The front of the head in the reference pose (mostly skinned to the head, normal towards +Z, below the brow)."""
+    rest = model.posed(model.default_params())
+    head = model.skin_weights[:, model.joint_index("head")] > 0.5
+    normals = vertex_normals(rest.vertices, rest.faces)
+    y = rest.vertices[:, 1]
+    top, chin = y[head].max(), y[head].min()
+    return np.flatnonzero(head & (normals[:, 2] > 0.5) & (y < chin + 0.7 * (top - chin)) & (y > chin + 0.2 * (top - chin)))
+
+
+def _fit_bones(model: BodyModel) -> list[int]:
+    if model.name == "anny":
+        return [model.joint_index(b) for b in FIT_BONES_ANNY]
+    return list(range(1, min(len(model.joint_names), 22)))  # SMPL / SMPL-X body joints
+
+
+def _initial_translation(model: BodyModel, mesh: trimesh.Trimesh, yaw: float) -> np.ndarray:
+    params = model.default_params()
+    params.global_rotation = np.array([0.0, yaw, 0.0])
+    body = model.posed(params).vertices
+    t = mesh.bounds.mean(0) - (body.min(0) + body.max(0)) / 2
+    t[1] = mesh.bounds[0, 1] + 0.01 - body[:, 1].min()  # feet on the shoe soles
+    return t
+
+
+def fit_body(
+    model: BodyModel, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig | None = None, progress=None
+) -> BodyFit:
+    """Fit `model` under the labelled clothed `mesh` (face labels as in usr.labels)."""
+    cfg = cfg or FitConfig()
+    if len(face_labels) != len(mesh.faces):
+        raise ValueError(f"face labels: {len(face_labels)} values for a mesh of {len(mesh.faces)} faces")
+    if not (face_labels == SKIN).any() and not ((face_labels != BACKGROUND) & (face_labels != SKIN)).any():
+        raise ValueError("the clothed mesh has no labelled faces: run the separation (usr separate) first")
+    energy = _Energy(model, mesh, face_labels, cfg)
+    bones = _fit_bones(model)
+    f64 = dict(dtype=torch.float64)
+    shape0 = torch.as_tensor(model.default_shape(), **f64)
+    anny = model.name == "anny"
+
+    def run(state: dict[str, torch.Tensor], names: list[str], steps: int, scales: tuple[float, float]) -> float:
+        opt = torch.optim.Adam([state[n] for n in names], lr=cfg.learning_rate)
+        loss = torch.tensor(0.0)
+        for step in range(steps):
+            energy.scale = scales[0] * (scales[1] / scales[0]) ** (step / max(steps - 1, 1))
+            opt.zero_grad()
+            shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
+            pose = torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), state["pose"])
+            vertices, _ = model.forward(shape, pose, state["rotation"], state["translation"])
+            terms = energy(vertices, refresh=step % cfg.refresh_every == 0)
+            priors = cfg.pose_prior * (state["pose"] ** 2).sum() + cfg.shape_prior * ((shape - shape0) ** 2).sum()
+            priors = priors + cfg.tilt_prior * (state["rotation"][0] ** 2 + state["rotation"][2] ** 2)
+            loss = energy.total(terms) + priors * 1e4
+            loss.backward()
+            opt.step()
+            if progress is not None:
+                progress()
+        return float(loss.detach())
+
+    def initial(yaw: float) -> dict[str, torch.Tensor]:
+        shape = torch.logit(shape0.clamp(1e-3, 1 - 1e-3)) if anny else shape0.clone()
+        return {
+            "shape": shape.clone().requires_grad_(True),
+            "pose": torch.zeros(len(bones), 3, **f64, requires_grad=True),
+            "rotation": torch.tensor([0.0, yaw, 0.0], **f64, requires_grad=True),
+            "translation": torch.as_tensor(_initial_translation(model, mesh, yaw), **f64).requires_grad_(True),
+        }
+
+    # every facing × start pose, rotation and translation first, then the pose; the lowest energy is kept
+    poses = [np.zeros((len(bones), 3))]
+    if anny and cfg.start_poses:
+        poses = [model.pose_from_rotations(named_pose(name).rotations)[bones] for name in cfg.start_poses]
+    starts = []
+    for k in range(cfg.facings):
+        for p, pose in enumerate(poses):
+            state = initial(2 * np.pi * k / cfg.facings)
+            with torch.no_grad():
+                state["pose"][:] = torch.as_tensor(pose)
+            run(state, ["rotation", "translation"], cfg.steps_global, (cfg.start_scale,) * 2)
+            loss = run(state, ["rotation", "translation", "pose"], cfg.steps_start_pose, (cfg.start_scale,) * 2)
+            starts.append((loss, k, p, state))
+    best_loss, *_, state = min(starts, key=lambda s: s[:3])
+    run(state, ["rotation", "translation", "pose"], cfg.steps_pose, (cfg.start_scale, cfg.tight_scale))
+    final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps_shape, (cfg.tight_scale,) * 2)
+
+    with torch.no_grad():
+        shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
+        pose = torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), state["pose"])
+        params = BodyParams(model.name, shape.numpy(), pose.numpy(), state["rotation"].numpy(), state["translation"].numpy())
+        vertices = model.posed(params).vertices
+        energy.scale = cfg.tight_scale
+        terms = {k: float(v) for k, v in energy(torch.as_tensor(vertices)).items()}
+    displacements = skin_displacements(vertices, model.faces, mesh, face_labels, cfg)
+    with_d = vertices + displacements[:, None] * vertex_normals(vertices, model.faces)
+    report = {"loss": final, "start_loss": best_loss, "terms": terms, "backend": model.name,
+              "displaced_vertices": int((np.abs(displacements) > 1e-3).sum())}
+    return BodyFit(params, displacements, with_d, np.asarray(model.faces), report)
+
+
+def skin_displacements(
+    vertices: np.ndarray, faces: np.ndarray, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig
+) -> np.ndarray:
+    """D: offsets along the normal that put body vertices near visible skin onto it; smooth, 0 elsewhere.
+
+    Minimises Σ_skin (D_i − t_i)² + λ Σ_edges (D_i − D_j)² (one sparse solve), t = signed gap along the normal.
+    """
+    normals = vertex_normals(vertices, faces)
+    query = MeshQuery(mesh.vertices, mesh.faces)
+    points, _, tri = query.closest(vertices)
+    gap = ((points - vertices) * normals).sum(1)
+    on_skin = (face_labels[tri] == SKIN) & (np.linalg.norm(points - vertices, axis=1) < cfg.displacement_reach)
+    if not on_skin.any():
+        return np.zeros(len(vertices))
+    adjacency = vertex_adjacency(trimesh.Trimesh(vertices, faces, process=False))
+    laplacian = sp.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency
+    system = sp.diags(on_skin.astype(float)) + cfg.displacement_smoothness * laplacian + 1e-6 * sp.eye(len(vertices))
+    return spla.spsolve(system.tocsc(), np.where(on_skin, gap, 0.0))

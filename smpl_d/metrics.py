@@ -1,0 +1,40 @@
+"""How close a fitted body is to the ground-truth body (same topology: vertex to vertex), and garment checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from usr.geometry.distance import MeshQuery
+from usr.labels import SKIN
+from usr.metrics.geometry import TARGET_HEIGHT_M
+
+
+def body_vertex_error(
+    fitted: np.ndarray, truth: np.ndarray, clothed: trimesh.Trimesh, clothed_face_labels: np.ndarray
+) -> dict[str, float]:
+    """Mean vertex distance in cm at the protocol height: over all vertices, under the clothes, on visible skin.
+
+    A ground-truth body vertex is *under the clothes* when the nearest face of the ground-truth clothed surface is
+    not skin (a garment or hair covers it); the rest is visible skin (or hidden inside the head, e.g. the mouth).
+    """
+    if fitted.shape != truth.shape:
+        raise ValueError(f"fitted body has {len(fitted)} vertices, the ground truth {len(truth)}: not the same topology")
+    scale = TARGET_HEIGHT_M / float(truth[:, 1].max() - truth[:, 1].min())
+    error = np.linalg.norm(fitted - truth, axis=1) * 100.0 * scale
+    _, _, tri = MeshQuery(clothed.vertices, clothed.faces).closest(truth)
+    under = clothed_face_labels[tri] != SKIN
+    return {
+        "body_vertex_error_cm": float(error.mean()),
+        "under_clothes_error_cm": float(error[under].mean()) if under.any() else float("nan"),
+        "skin_error_cm": float(error[~under].mean()) if (~under).any() else float("nan"),
+    }
+
+
+def edge_length_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray) -> float:
+    """Median relative change of the edge lengths of one mesh between two vertex sets."""
+    edges = np.unique(np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1), axis=0)
+    a = np.linalg.norm(before[edges[:, 0]] - before[edges[:, 1]], axis=1)
+    b = np.linalg.norm(after[edges[:, 0]] - after[edges[:, 1]], axis=1)
+    keep = a > 1e-9
+    return float(np.median(np.abs(b[keep] - a[keep]) / a[keep]))
