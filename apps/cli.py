@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from apps import capture_cli, demo_cli, parser_cli, recon_cli, synth_cli, train_cli
+from apps import capture_cli, demo_cli, parser_cli, recon_cli, smpld_cli, synth_cli, train_cli
 
 app = typer.Typer(
     name="usr",
@@ -26,6 +26,7 @@ demo_cli.register(app)
 train_cli.register(app)
 recon_cli.register(app)
 parser_cli.register(app)
+smpld_cli.register(app)
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.spatial import cKDTree
 import torch
 import trimesh
+from scipy.spatial import cKDTree
 
 from smpl_d.binding import vertex_normals
 from smpl_d.body_model import BodyModel, BodyParams
@@ -66,6 +66,7 @@ class FitConfig:
     grid_spacing: float = 0.012  # metres, the clothed surface's signed-distance grid
     displacement_reach: float = 0.02  # skin further than this from the fitted body is not followed by D
     displacement_smoothness: float = 4.0
+    displacement_decay: float = 0.2
     seed: int = 0
 
 
@@ -142,9 +143,9 @@ class _Energy:
         skin_idx, skin_normals, cover_idx, body_idx, face_idx = self._cache
         terms: dict[str, torch.Tensor] = {}
         scale2 = self.scale**2
-        robust = lambda d2: scale2 * d2 / (d2 + scale2)  # noqa: E731  Geman-McClure in m²: d² near, σ² far
+        robust = lambda d2: scale2 * d2 / (d2 + scale2)
         cap2 = self.cfg.inside_cap**2
-        robust_inside = lambda d2: cap2 * d2 / (d2 + cap2)  # noqa: E731  parts the reconstruction lost cost σ² at most
+        robust_inside = lambda d2: cap2 * d2 / (d2 + cap2)
         if len(self.skin):
             diff = self.skin - vertices[skin_idx]
             terms["skin"] = ((diff * skin_normals).sum(1) ** 2 + 0.1 * (diff**2).sum(1)).mean()
@@ -200,7 +201,7 @@ def fit_body(
         raise ValueError("the clothed mesh has no labelled faces: run the separation (usr separate) first")
     energy = _Energy(model, mesh, face_labels, cfg)
     bones = _fit_bones(model)
-    f64 = dict(dtype=torch.float64)
+    f64 = {"dtype": torch.float64}
     shape0 = torch.as_tensor(model.default_shape(), **f64)
     anny = model.name == "anny"
 
@@ -268,7 +269,8 @@ def skin_displacements(
 ) -> np.ndarray:
     """D: offsets along the normal that put body vertices near visible skin onto it; smooth, 0 elsewhere.
 
-    Minimises Σ_skin (D_i − t_i)² + λ Σ_edges (D_i − D_j)² (one sparse solve), t = signed gap along the normal.
+    Minimises Σ_skin (D_i − t_i)² + μ Σ_other D_i² + λ Σ_edges (D_i − D_j)² (one sparse solve), t = the signed gap
+    along the normal to the clothed surface.
     """
     normals = vertex_normals(vertices, faces)
     query = MeshQuery(mesh.vertices, mesh.faces)
@@ -279,5 +281,6 @@ def skin_displacements(
         return np.zeros(len(vertices))
     adjacency = vertex_adjacency(trimesh.Trimesh(vertices, faces, process=False))
     laplacian = sp.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency
-    system = sp.diags(on_skin.astype(float)) + cfg.displacement_smoothness * laplacian + 1e-6 * sp.eye(len(vertices))
+    anchor = np.where(on_skin, 1.0, cfg.displacement_decay)  # away from skin D is pulled back to 0
+    system = sp.diags(anchor) + cfg.displacement_smoothness * laplacian
     return spla.spsolve(system.tocsc(), np.where(on_skin, gap, 0.0))

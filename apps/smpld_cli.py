@@ -1,0 +1,167 @@
+"""`usr fit`, `usr swap`, `usr tryon`: the SMPL-D body under the clothes, clothes swap and virtual try-on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from apps.progress import progress_bar
+
+BODY_MODEL_HELP = "Body model: anny (embedded, default), smpl or smplx (needs --model-path)."
+MODEL_PATH_HELP = "SMPL / SMPL-X model file or folder (licensed files you hold; never downloaded)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fit", help="Fit the body model under the clothes of a result (writes smpl_d.npz and the body layer).")(fit)
+    app.command("swap", help="Put a garment of one result onto the body of another (clothes swap).")(swap)
+    app.command("tryon", help="Dress a parametric body of a chosen shape and pose in a garment of a result.")(tryon)
+
+
+def _model(body_model: str, model_path: Optional[Path]):
+    from smpl_d.backends import load_body_model
+
+    return load_body_model(body_model, model_path)
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"✗ {exc}", err=True)
+    raise typer.Exit(1)
+
+
+class _FitProgress:
+    """A progress callback per optimiser step, drawn in percent so a log gets ~100 lines, not thousands."""
+
+    def __init__(self, advance, total: int, note: str):
+        self.advance, self.total, self.note, self.done, self.shown = advance, total, note, 0, -1
+
+    def __call__(self) -> None:
+        self.done += 1
+        percent = min(100, 100 * self.done // self.total)
+        if percent != self.shown:
+            self.shown = percent
+            self.advance(percent, self.note)
+
+
+def fit(
+    result: Path = typer.Argument(..., help="Result folder with layers (usr reconstruct)."),
+    body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
+    model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
+) -> None:
+    from smpl_d.fit import FitConfig
+    from smpl_d.pipeline import fit_result, steps_of
+
+    try:
+        model = _model(body_model, model_path)
+        cfg = FitConfig()
+        with progress_bar("fitting the body", 100) as advance:
+            body = fit_result(result, model, cfg, progress=_FitProgress(advance, steps_of(cfg), str(result)))
+    except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
+        _fail(exc)
+    terms = body.report["terms"]
+    typer.echo(f"wrote {result}/smpl_d.npz and the fitted body layer ({model.name}; skin RMS "
+               f"{np.sqrt(terms.get('skin', 0.0)) * 100:.1f} cm, {body.report['displaced_vertices']} vertices displaced)")
+
+
+def _fits(results: list[Path], model):
+    from smpl_d.fit import FitConfig
+    from smpl_d.pipeline import load_or_fit, steps_of
+
+    fits = {}
+    for r in results:
+        with progress_bar(f"body of {r.name}", 100) as advance:
+            fits[r] = load_or_fit(r, model, progress=_FitProgress(advance, steps_of(FitConfig()), str(r)),
+                                  note=lambda msg: typer.echo(msg, err=True))
+    return fits
+
+
+def _echo_dressed(out: Path, dressed) -> None:
+    inside = dressed.report["garment_vertices_inside_body"]
+    worst = max(inside.values(), default=0.0)
+    typer.echo(f"wrote {out} (layers: {', '.join(layer.name for layer in dressed.layers)}; "
+               f"garment vertices inside the body: {worst:.2%})")
+
+
+def swap(
+    garment: str = typer.Option(..., "--garment", help="RESULT:label, e.g. alice_result:upper."),
+    onto: Path = typer.Option(..., "--onto", help="Result folder of the person who will wear it."),
+    out: Path = typer.Option(..., "--out", help="Result folder to write (replaced if it exists)."),
+    body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
+    model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
+) -> None:
+    from smpl_d.store import parse_garment_ref, read_layers
+    from smpl_d.swap import swap as swap_garment
+    from smpl_d.swap import write_dressed
+
+    try:
+        source, label = parse_garment_ref(garment)
+        for r in (source, onto):
+            read_layers(r)  # a result without layers fails here, before any fitting
+        model = _model(body_model, model_path)
+        dressed = swap_garment(source, label, onto, model, _fits([source, onto], model))
+        write_dressed(out, dressed)
+    except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
+        _fail(exc)
+    _echo_dressed(out, dressed)
+
+
+def parse_shape(text: Optional[str], model) -> np.ndarray:
+    """anny: "weight=0.8,height=0.3" (phenotypes 0..1, others 0.5); SMPL: "0.5,-1,0" (betas, the rest 0)."""
+    shape = model.default_shape()
+    if not text:
+        return shape
+    if model.name == "anny":
+        values = {}
+        for item in text.split(","):
+            key, _, value = item.partition("=")
+            try:
+                values[key.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"--shape {text!r}: write name=value pairs, e.g. weight=0.8,height=0.3") from None
+        bad = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"--shape: anny phenotypes are 0..1, got {bad}")
+        return model.shape_from_phenotypes(values)
+    try:
+        betas = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--shape {text!r}: write the betas as numbers, e.g. 0.5,-1,0") from None
+    if len(betas) > len(shape):
+        raise ValueError(f"--shape: {len(betas)} betas, the model takes {len(shape)}")
+    shape[: len(betas)] = betas
+    return shape
+
+
+def tryon(
+    garment: str = typer.Option(..., "--garment", help="RESULT:label, e.g. alice_result:dress."),
+    out: Path = typer.Option(..., "--out", help="Result folder to write (replaced if it exists)."),
+    shape: Optional[str] = typer.Option(None, "--shape", help="anny: phenotypes, e.g. weight=0.8,height=0.3; SMPL: betas."),
+    pose: str = typer.Option("a_pose", "--pose", help="Pose preset: a_pose, t_pose, relaxed (anny); rest (any model)."),
+    body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
+    model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
+) -> None:
+    from smpl_d.body_model import BodyParams
+    from smpl_d.poses import named_pose
+    from smpl_d.store import parse_garment_ref, read_layers
+    from smpl_d.swap import tryon as tryon_garment
+    from smpl_d.swap import write_dressed
+
+    try:
+        source, label = parse_garment_ref(garment)
+        read_layers(source)
+        model = _model(body_model, model_path)
+        if pose == "rest":
+            pose_array = np.zeros((len(model.joint_names), 3))
+        elif model.name == "anny":
+            pose_array = model.pose_from_rotations(named_pose(pose).rotations)
+        else:
+            raise ValueError(f"--pose {pose!r}: the {model.name} model has only the rest pose preset")
+        source_fit = _fits([source], model)[source]
+        params = BodyParams(model.name, parse_shape(shape, model), pose_array, np.zeros(3), source_fit.params.translation)
+        dressed = tryon_garment(source, label, model, source_fit, params)
+        write_dressed(out, dressed)
+    except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
+        _fail(exc)
+    _echo_dressed(out, dressed)

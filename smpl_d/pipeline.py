@@ -1,0 +1,73 @@
+"""Result folders ↔ SMPL-D: fit a result's body (smpl_d.npz + the fitted body layer), or reuse the saved fit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from smpl_d.body_model import BodyModel
+from smpl_d.fit import BodyFit, FitConfig, fit_body
+from smpl_d.store import SMPL_D_FILE, SavedFit, fit_bytes, load_fit, read_layers
+from smpl_d.swap import body_layer, skin_coloured
+from usr.io.atomic import atomic_dir, write_bytes_atomic, write_json_atomic
+from usr.io.meshes import obj_bytes
+from usr.labels import LABEL_IDS
+from usr.result import read_face_labels, read_result
+from usr.scgs.layers import LAYER_ORDER, layers_glb
+
+
+def fit_of_result(result: Path, model: BodyModel, cfg: FitConfig | None = None, progress=None) -> BodyFit:
+    """Fit `model` under a result's clothed surface and its SCGS face labels."""
+    mesh, _, _ = read_result(result)
+    labels = read_face_labels(result, len(mesh.faces))
+    return fit_body(model, mesh, labels, cfg, progress=progress)
+
+
+def saved_fit(fit: BodyFit, model: BodyModel) -> SavedFit:
+    return SavedFit(fit.params, fit.displacements, str(getattr(model, "model_file", "")))
+
+
+def write_fit_into_result(result: Path, model: BodyModel, fit: BodyFit, seconds: float) -> None:
+    """smpl_d.npz + body.obj (the fitted body with D) + layers.glb, replacing the placeholder; the whole folder is
+    rewritten atomically (a copy is updated, then renamed over the old one)."""
+    result = Path(result)
+    layers = read_layers(result)
+    saved = saved_fit(fit, model)
+    clothed, colours, _ = read_result(result)
+    body = skin_coloured(body_layer(model, saved, None), clothed, colours, read_face_labels(result, len(clothed.faces)))
+    ordered = [body] + [layers[n] for label in LAYER_ORDER for n in layers if n != "body" and LABEL_IDS[n] == label]
+    report_path = result / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    report["smpl_d"] = {**fit.report, "seconds": round(seconds, 1)}
+    with atomic_dir(result, overwrite=True) as tmp:
+        shutil.copytree(result, tmp, dirs_exist_ok=True)
+        write_bytes_atomic(tmp / SMPL_D_FILE, fit_bytes(saved))
+        write_bytes_atomic(tmp / "body.obj", obj_bytes(body.mesh.vertices, body.mesh.faces, body.colours / 255.0,
+                                                        header=f"usr layer: body (SMPL-D fit, {model.name})"))
+        write_bytes_atomic(tmp / "layers.glb", layers_glb(ordered))
+        write_json_atomic(tmp / "report.json", report)
+
+
+def fit_result(result: Path, model: BodyModel, cfg: FitConfig | None = None, progress=None) -> BodyFit:
+    """`usr fit`: fit and write into the result folder."""
+    start = time.perf_counter()
+    fit = fit_of_result(result, model, cfg, progress)
+    write_fit_into_result(result, model, fit, time.perf_counter() - start)
+    return fit
+
+
+def load_or_fit(result: Path, model: BodyModel, progress=None, note=print) -> SavedFit:
+    """The result's saved fit, or a fit made now (in memory; the result folder is left as it is)."""
+    if (Path(result) / SMPL_D_FILE).is_file():
+        return load_fit(result)
+    note(f"{result}: no {SMPL_D_FILE} yet; fitting the body now (run `usr fit {result}` to keep it)")
+    return saved_fit(fit_of_result(result, model, progress=progress), model)
+
+
+def steps_of(cfg: FitConfig) -> int:
+    """Optimiser steps of one fit (for progress bars)."""
+    starts = cfg.facings * max(len(cfg.start_poses), 1) * (cfg.steps_global + cfg.steps_start_pose)
+    return starts + cfg.steps_pose + cfg.steps_shape
+

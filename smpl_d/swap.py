@@ -1,0 +1,142 @@
+"""Clothes swap and virtual try-on: a garment layer bound to its wearer's fitted body, re-evaluated on another body.
+
+swap:  A's garment → B's fitted body; B's own layers stay except those the garment replaces (a dress replaces
+       upper and lower, and the other way round).
+tryon: A's garment → a parametric body of a chosen shape and pose preset.
+Then collisions: every garment is pushed out of the body, and layers are stacked in order (outer over upper over
+lower), lifting the outer one where they cross. Texture (vertex colours) travels with the garment's vertices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from smpl_d.binding import bind, unbind
+from smpl_d.body_model import BodyModel, BodyParams
+from smpl_d.collisions import inside_fraction, push_out_of_body, stack_layers
+from smpl_d.store import SavedFit, fit_bytes, read_layers
+from usr.labels import LABEL_IDS, SKIN
+from usr.result import ResultLayers, write_result
+from usr.scgs.layers import LAYER_ORDER, Layer
+
+REPLACES = {"dress": {"upper", "lower", "dress"}, "upper": {"upper", "dress"}, "lower": {"lower", "dress"}}
+
+
+@dataclass
+class Dressed:
+    """A body wearing layers: body first, then garments innermost first; the body's fit; what was done."""
+
+    layers: list[Layer]
+    fit: SavedFit
+    report: dict = field(default_factory=dict)
+
+
+def transfer(garment: Layer, source_body: np.ndarray, target_body: np.ndarray, faces: np.ndarray) -> Layer:
+    """The garment bound to `source_body`, re-evaluated on `target_body` (same topology); colours carried."""
+    moved = unbind(bind(garment.mesh.vertices, source_body, faces), target_body, faces)
+    return Layer(garment.name, trimesh.Trimesh(moved, garment.mesh.faces, process=False), garment.colours)
+
+
+def dress(body: Layer, garments: dict[str, Layer], faces: np.ndarray) -> tuple[list[Layer], dict]:
+    """Garments out of the body and stacked in order; returns the layers (body first) and collision numbers."""
+    body_v = body.mesh.vertices
+    moved = {name: push_out_of_body(layer.mesh.vertices, body_v, faces) for name, layer in garments.items()}
+    stacked = stack_layers(moved, body_v, faces)
+    ordered = [body]
+    for label in LAYER_ORDER:
+        name = next((n for n in garments if LABEL_IDS[n] == label), None)
+        if name is not None:
+            ordered.append(Layer(name, trimesh.Trimesh(stacked[name], garments[name].mesh.faces, process=False),
+                                 garments[name].colours))
+    inside = {layer.name: inside_fraction(layer.mesh.vertices, body_v, faces) for layer in ordered[1:]}
+    return ordered, {"garment_vertices_inside_body": inside}
+
+
+def body_layer(model: BodyModel, fit: SavedFit, colours_from: Layer | None, params: BodyParams | None = None) -> Layer:
+    """The fitted body (with D) as a layer. Colours: per vertex from `colours_from` when it is the same body
+    model's surface, from its nearest vertex when it is another surface in the same place, else a skin tone."""
+    vertices = fit.body_vertices(model, params)
+    mesh = trimesh.Trimesh(vertices, model.faces, process=False)
+    if colours_from is None:
+        return Layer("body", mesh, np.tile(np.array([[205, 160, 130]], np.uint8), (len(vertices), 1)))
+    if _is_fitted(colours_from, model):
+        return Layer("body", mesh, colours_from.colours)
+    from scipy.spatial import cKDTree
+
+    return Layer("body", mesh, colours_from.colours[cKDTree(colours_from.mesh.vertices).query(vertices)[1]])
+
+
+def skin_coloured(layer: Layer, clothed: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray) -> Layer:
+    """The body coloured from the clothed surface's skin where it is visible, the median skin colour elsewhere."""
+    from usr.geometry.distance import MeshQuery
+
+    skin = face_labels == SKIN
+    if not skin.any():
+        return layer
+    face_colour = colours[clothed.faces].mean(1)
+    tone = np.median(face_colour[skin], axis=0)
+    points, _, tri = MeshQuery(clothed.vertices, clothed.faces).closest(layer.mesh.vertices)
+    near = (np.linalg.norm(points - layer.mesh.vertices, axis=1) < 0.02) & skin[tri]
+    out = np.where(near[:, None], face_colour[tri], tone[None])
+    return Layer(layer.name, layer.mesh, np.clip(np.round(out), 0, 255).astype(np.uint8))
+
+
+def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: dict[Path, SavedFit]) -> Dressed:
+    """B (`onto`) wearing A's (`garment_result`) layer `label`. `fits` holds both results' fitted bodies."""
+    source_layers = read_layers(garment_result)
+    if label not in source_layers:
+        have = ", ".join(n for n in source_layers if n != "body") or "none"
+        raise ValueError(f"{garment_result} has no {label} layer (its garments: {have})")
+    source_fit, target_fit = fits[Path(garment_result)], fits[Path(onto)]
+    for fit, where in ((source_fit, garment_result), (target_fit, onto)):
+        if fit.params.backend != model.name:
+            raise ValueError(f"{where}: its body was fitted with the {fit.params.backend} model, not {model.name}: "
+                             "swap needs both bodies from the same model")
+    target_layers = read_layers(onto)
+    body = body_layer(model, target_fit, target_layers["body"])
+    garment = transfer(source_layers[label], source_fit.body_vertices(model), body.mesh.vertices, model.faces)
+    replaced = REPLACES.get(label, {label})
+    kept = {n: layer for n, layer in target_layers.items() if n != "body" and n not in replaced}
+    layers, report = dress(body, {**kept, label: garment}, model.faces)
+    report.update(operation="swap", garment=f"{Path(garment_result).name}:{label}", onto=str(Path(onto).name),
+                  replaced=sorted(n for n in target_layers if n in replaced))
+    return Dressed(layers, target_fit, report)
+
+
+def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
+    """A parametric body (`params`) wearing A's layer `label`."""
+    source_layers = read_layers(garment_result)
+    if label not in source_layers:
+        have = ", ".join(n for n in source_layers if n != "body") or "none"
+        raise ValueError(f"{garment_result} has no {label} layer (its garments: {have})")
+    model.check(params)
+    target = SavedFit(params, np.zeros(model.vertex_count), source_fit.model_file)
+    source_body = source_layers["body"]
+    body = body_layer(model, target, source_body if _is_fitted(source_body, model) else None, params)
+    garment = transfer(source_layers[label], source_fit.body_vertices(model), body.mesh.vertices, model.faces)
+    layers, report = dress(body, {label: garment}, model.faces)
+    report.update(operation="tryon", garment=f"{Path(garment_result).name}:{label}")
+    return Dressed(layers, target, report)
+
+
+def _is_fitted(layer: Layer, model: BodyModel) -> bool:
+    return len(layer.mesh.vertices) == model.vertex_count and len(layer.mesh.faces) == len(model.faces)
+
+
+def write_dressed(out: Path, dressed: Dressed, preview=None) -> Path:
+    """A normal result folder: full.* (all layers together), body.obj, garments/, layers.glb, smpl_d.npz, report."""
+    vertices, faces, colours, labels, offset = [], [], [], [], 0
+    for layer in dressed.layers:
+        vertices.append(layer.mesh.vertices)
+        faces.append(layer.mesh.faces + offset)
+        colours.append(layer.colours)
+        labels.append(np.full(len(layer.mesh.faces), SKIN if layer.name == "body" else LABEL_IDS[layer.name], np.uint8))
+        offset += len(layer.mesh.vertices)
+    full = trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), process=False)
+    layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files={"smpl_d.npz": fit_bytes(dressed.fit)})
+    report = {**dressed.report, "layers": [layer.name for layer in dressed.layers]}
+    return write_result(out, full, np.concatenate(colours), report, preview=preview, layers=layers)
