@@ -1,0 +1,39 @@
+"""usr fit: the body found under the clothes of a labelled clothed surface, written into the result folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from apps.cli import app
+from data_tools.subject import clothed_surface, make_subject
+from smpl_d.backends import load_body_model
+from smpl_d.metrics import body_vertex_error
+from smpl_d.store import load_fit, read_layers
+from tests.layered_results import layered_result, true_fit
+
+
+@pytest.mark.slow
+def test_usr_fit_finds_the_body_under_the_clothes(tmp_path):
+    seed = 23
+    result = layered_result(tmp_path / "r", seed, with_fit=False, pose_kinds=("relaxed",))
+    garments_before = {n: layer.mesh.vertices.copy() for n, layer in read_layers(result).items() if n != "body"}
+    run = CliRunner().invoke(app, ["fit", str(result)])
+    assert run.exit_code == 0, run.output
+    model = load_body_model("anny")
+    fit = load_fit(result)
+    subject = make_subject(f"s{seed}", seed, ("relaxed",))
+    surface = clothed_surface(subject)
+    import trimesh
+
+    clothed = trimesh.Trimesh(surface.vertices, surface.faces, process=False)
+    error = body_vertex_error(model.posed(fit.params).vertices, subject.body.vertices, clothed, surface.face_labels)
+    assert error["under_clothes_error_cm"] < 3.0, error
+    truth = true_fit(subject).params.global_rotation[1]
+    assert abs(fit.params.global_rotation[1] - truth) < np.radians(15)  # facing found
+    layers = read_layers(result)
+    assert len(layers["body"].mesh.vertices) == model.vertex_count  # the placeholder was replaced
+    for name, vertices in garments_before.items():
+        assert np.array_equal(layers[name].mesh.vertices, vertices)
+    assert not list(tmp_path.glob(".r.tmp-*"))
