@@ -18,6 +18,7 @@ import trimesh
 from smpl_d.binding import bind, unbind
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.collisions import inside_fraction, push_out_of_body, stack_layers
+from smpl_d.drape import relax_lengths
 from smpl_d.store import SavedFit, fit_bytes, read_layers
 from usr.labels import LABEL_IDS, SKIN
 from usr.result import ResultLayers, write_result
@@ -33,12 +34,35 @@ class Dressed:
     layers: list[Layer]
     fit: SavedFit
     report: dict = field(default_factory=dict)
+    rest_shapes: dict[str, bytes] = field(default_factory=dict)  # garments/<label>.rest.npz of moved garments
 
 
-def transfer(garment: Layer, source_body: np.ndarray, target_body: np.ndarray, faces: np.ndarray) -> Layer:
-    """The garment bound to `source_body`, re-evaluated on `target_body` (same topology); colours carried."""
-    moved = unbind(bind(garment.mesh.vertices, source_body, faces), target_body, faces)
-    return Layer(garment.name, trimesh.Trimesh(moved, garment.mesh.faces, process=False), garment.colours)
+def rest_shape(result: Path, label: str, layer: Layer, wearer_body: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """A garment's rest shape and the body it was made on: from garments/<label>.rest.npz when the garment was
+    moved there by a swap (so swaps never compound), else the layer itself on its wearer's fitted body."""
+    path = Path(result) / "garments" / f"{label}.rest.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                rest, body = data["garment"].astype(np.float64), data["body"].astype(np.float64)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: unreadable garment rest shape ({exc})") from exc
+        if rest.shape != layer.mesh.vertices.shape or body.shape != wearer_body.shape:
+            raise ValueError(f"{path}: does not match garments/{label}.obj or the body model")
+        return rest, body, path.read_bytes()
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, garment=np.asarray(layer.mesh.vertices), body=wearer_body)
+    return np.asarray(layer.mesh.vertices, dtype=np.float64), wearer_body, buf.getvalue()
+
+
+def transfer(garment: Layer, rest: np.ndarray, source_body: np.ndarray, target_body: np.ndarray, faces: np.ndarray) -> Layer:
+    """The garment's rest shape bound to `source_body`, re-evaluated on `target_body` (same topology), then relaxed
+    back to its own edge lengths around the new body (cloth does not grow with its wearer); colours carried."""
+    moved = unbind(bind(rest, source_body, faces), target_body, faces)
+    draped = relax_lengths(moved, garment.mesh.faces, rest, target_body, faces)
+    return Layer(garment.name, trimesh.Trimesh(draped, garment.mesh.faces, process=False), garment.colours)
 
 
 def dress(body: Layer, garments: dict[str, Layer], faces: np.ndarray) -> tuple[list[Layer], dict]:
@@ -98,13 +122,16 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
                              "swap needs both bodies from the same model")
     target_layers = read_layers(onto)
     body = body_layer(model, target_fit, target_layers["body"])
-    garment = transfer(source_layers[label], source_fit.body_vertices(model), body.mesh.vertices, model.faces)
+    rest, made_on, rest_bytes = rest_shape(garment_result, label, source_layers[label], source_fit.body_vertices(model))
+    garment = transfer(source_layers[label], rest, made_on, body.mesh.vertices, model.faces)
     replaced = REPLACES.get(label, {label})
     kept = {n: layer for n, layer in target_layers.items() if n != "body" and n not in replaced}
     layers, report = dress(body, {**kept, label: garment}, model.faces)
     report.update(operation="swap", garment=f"{Path(garment_result).name}:{label}", onto=str(Path(onto).name),
                   replaced=sorted(n for n in target_layers if n in replaced))
-    return Dressed(layers, target_fit, report)
+    kept_rest = {n: (Path(onto) / "garments" / f"{n}.rest.npz").read_bytes() for n in kept
+                 if (Path(onto) / "garments" / f"{n}.rest.npz").is_file()}
+    return Dressed(layers, target_fit, report, {**kept_rest, label: rest_bytes})
 
 
 def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
@@ -117,10 +144,11 @@ def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedF
     target = SavedFit(params, np.zeros(model.vertex_count), source_fit.model_file)
     source_body = source_layers["body"]
     body = body_layer(model, target, source_body if _is_fitted(source_body, model) else None, params)
-    garment = transfer(source_layers[label], source_fit.body_vertices(model), body.mesh.vertices, model.faces)
+    rest, made_on, rest_bytes = rest_shape(garment_result, label, source_layers[label], source_fit.body_vertices(model))
+    garment = transfer(source_layers[label], rest, made_on, body.mesh.vertices, model.faces)
     layers, report = dress(body, {label: garment}, model.faces)
     report.update(operation="tryon", garment=f"{Path(garment_result).name}:{label}")
-    return Dressed(layers, target, report)
+    return Dressed(layers, target, report, {label: rest_bytes})
 
 
 def _is_fitted(layer: Layer, model: BodyModel) -> bool:
@@ -137,6 +165,7 @@ def write_dressed(out: Path, dressed: Dressed, preview=None) -> Path:
         labels.append(np.full(len(layer.mesh.faces), SKIN if layer.name == "body" else LABEL_IDS[layer.name], np.uint8))
         offset += len(layer.mesh.vertices)
     full = trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), process=False)
-    layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files={"smpl_d.npz": fit_bytes(dressed.fit)})
+    extra = {"smpl_d.npz": fit_bytes(dressed.fit)} | {f"garments/{n}.rest.npz": b for n, b in dressed.rest_shapes.items()}
+    layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files=extra)
     report = {**dressed.report, "layers": [layer.name for layer in dressed.layers]}
     return write_result(out, full, np.concatenate(colours), report, preview=preview, layers=layers)
