@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from smpl_d.binding import vertex_normals
 from smpl_d.body_model import BodyModel, BodyParams
-from smpl_d.poses import named_pose
+from smpl_d.poses import ELBOW_STRAIGHT, named_pose
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, SKIN
 from usr.mesh.graph import vertex_adjacency
@@ -37,6 +37,12 @@ FIT_BONES_ANNY = (
     "spine01", "spine03", "neck01", "head", "upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R",
     "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R",
 )  # fmt: skip
+# knees and elbows bend about one axis (anny local-ref; the right side mirrors the left as (x, −y, −z))
+_ELBOW_AXIS = ELBOW_STRAIGHT / np.linalg.norm(ELBOW_STRAIGHT)
+HINGES_ANNY = {
+    "lowerleg01.L": np.array([1.0, 0.0, 0.0]), "lowerleg01.R": np.array([1.0, 0.0, 0.0]),
+    "lowerarm01.L": _ELBOW_AXIS, "lowerarm01.R": _ELBOW_AXIS * np.array([1.0, -1.0, -1.0]),
+}  # fmt: skip
 
 
 @dataclass
@@ -59,7 +65,7 @@ class FitConfig:
     tight_scale: float = 0.03  # metres: points farther than this from the body barely pull (after the start)
     start_scale: float = 0.12  # the robust scale while the facing and pose are found, annealed to tight_scale
     pose_prior: float = 2e-5  # per rad²
-    tilt_prior: float = 2e-4  # per rad² of the global rotation about horizontal axes: people stand upright
+    tilt_prior: float = 2e-3  # per rad² of the global rotation about horizontal axes: people stand upright
     shape_prior: float = 2e-5  # per phenotype unit² (anny) / beta² (SMPL)
     points: int = 3000  # surface samples of each kind
     refresh_every: int = 2  # steps between nearest-vertex searches
@@ -181,6 +187,17 @@ def _fit_bones(model: BodyModel) -> list[int]:
     return list(range(1, min(len(model.joint_names), 22)))  # SMPL / SMPL-X body joints
 
 
+def _joint_projections(model: BodyModel, bones: list[int]) -> np.ndarray:
+    """Per fitted bone: identity (ball joint) or the projection onto its hinge axis (anny knees and elbows)."""
+    out = np.tile(np.eye(3), (len(bones), 1, 1))
+    if model.name == "anny":
+        for i, b in enumerate(bones):
+            axis = HINGES_ANNY.get(model.joint_names[b])
+            if axis is not None:
+                out[i] = np.outer(axis, axis)
+    return out
+
+
 def _initial_translation(model: BodyModel, mesh: trimesh.Trimesh, yaw: float) -> np.ndarray:
     params = model.default_params()
     params.global_rotation = np.array([0.0, yaw, 0.0])
@@ -205,6 +222,13 @@ def fit_body(
     shape0 = torch.as_tensor(model.default_shape(), **f64)
     anny = model.name == "anny"
 
+    projection = torch.as_tensor(_joint_projections(model, bones))
+
+    def full_pose(fitted: torch.Tensor) -> torch.Tensor:
+        """The model's whole pose from the fitted bones (hinges keep only their bend)."""
+        rows = torch.einsum("bij,bj->bi", projection, fitted)
+        return torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), rows)
+
     def run(state: dict[str, torch.Tensor], names: list[str], steps: int, scales: tuple[float, float]) -> float:
         opt = torch.optim.Adam([state[n] for n in names], lr=cfg.learning_rate)
         loss = torch.tensor(0.0)
@@ -212,7 +236,7 @@ def fit_body(
             energy.scale = scales[0] * (scales[1] / scales[0]) ** (step / max(steps - 1, 1))
             opt.zero_grad()
             shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
-            pose = torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), state["pose"])
+            pose = full_pose(state["pose"])
             vertices, _ = model.forward(shape, pose, state["rotation"], state["translation"])
             terms = energy(vertices, refresh=step % cfg.refresh_every == 0)
             priors = cfg.pose_prior * (state["pose"] ** 2).sum() + cfg.shape_prior * ((shape - shape0) ** 2).sum()
@@ -252,7 +276,7 @@ def fit_body(
 
     with torch.no_grad():
         shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
-        pose = torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), state["pose"])
+        pose = full_pose(state["pose"])
         params = BodyParams(model.name, shape.numpy(), pose.numpy(), state["rotation"].numpy(), state["translation"].numpy())
         vertices = model.posed(params).vertices
         energy.scale = cfg.tight_scale
