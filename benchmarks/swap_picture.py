@@ -1,0 +1,44 @@
+"""The docs picture of a swap: person A, person B, B wearing A's garment, rendered from the three result folders.
+
+    python benchmarks/swap_picture.py --a RESULT_A --b RESULT_B --swapped RESULT_AB --out docs/images/smpld_swap.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from smpl_d.preview import layer_pictures  # noqa: E402
+from smpl_d.store import read_layers  # noqa: E402
+from usr.labels import LABEL_IDS  # noqa: E402
+from usr.scgs.layers import LAYER_ORDER  # noqa: E402
+from usr.viz import contact_sheet, save_png  # noqa: E402
+
+
+def ordered_layers(result: Path) -> list:
+    layers = read_layers(result)
+    return [layers["body"]] + [layers[n] for label in LAYER_ORDER for n in layers if n != "body" and LABEL_IDS[n] == label]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--a", type=Path, required=True)
+    ap.add_argument("--b", type=Path, required=True)
+    ap.add_argument("--swapped", type=Path, required=True)
+    ap.add_argument("--label", default="upper")
+    ap.add_argument("--out", type=Path, default=Path("docs/images/smpld_swap.png"))
+    args = ap.parse_args()
+    rows = [(f"A: {args.a.name}", layer_pictures(ordered_layers(args.a))),
+            (f"B: {args.b.name}", layer_pictures(ordered_layers(args.b))),
+            (f"B wearing A's {args.label}", layer_pictures(ordered_layers(args.swapped)))]
+    sheet = contact_sheet(rows, captions=["front", "side", "back"], thumb_height=300,
+                          title="usr swap: fitted bodies (SMPL-D) and layers from the reconstructions; rendered by smpl_d.preview")
+    save_png(sheet, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
