@@ -74,7 +74,12 @@ class SMPLBody(BodyModel):
         self.parents = self._model.parents.cpu().numpy().astype(np.int64)
         self.skin_weights = self._model.lbs_weights.cpu().numpy()
         n = len(self.parents)
-        self.joint_names = SMPL_JOINTS if n == len(SMPL_JOINTS) else [f"joint{j:02d}" for j in range(n)]
+        if n == len(SMPL_JOINTS):
+            self.joint_names = list(SMPL_JOINTS)
+        else:  # SMPL-X: SMPL's first 22 body joints, jaw, eyes, then 15 joints per hand
+            hands = [f"{side}_hand{j:02d}" for side in ("left", "right") for j in range(15)]
+            self.joint_names = (SMPL_JOINTS[:22] + ["jaw", "left_eye", "right_eye"] + hands)[:n]
+            self.joint_names += [f"joint{j:02d}" for j in range(len(self.joint_names), n)]
         self._num_betas = int(self._model.num_betas)
 
     @property
