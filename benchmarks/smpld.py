@@ -115,7 +115,7 @@ def main() -> None:
         wearers = [r for r in outs if "upper" in read_layers(r)]
         for i, a in enumerate(wearers):
             b = outs[(outs.index(a) + 1) % len(outs)]
-            row = {"input": kind, "garment_of": a.name, "onto": b.name, **swap_scores(a, b, model, tmp / "swaps")}
+            row = {"input": kind, "garment_of": a.name, "onto": b.name, **swap_scores(a, b, model, tmp / "swaps" / kind)}
             swaps.append(row)
             print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
 

@@ -31,11 +31,11 @@ def main() -> None:
     ap.add_argument("--label", default="upper")
     ap.add_argument("--out", type=Path, default=Path("docs/images/smpld_swap.png"))
     args = ap.parse_args()
-    rows = [(f"A: {args.a.name}", layer_pictures(ordered_layers(args.a))),
-            (f"B: {args.b.name}", layer_pictures(ordered_layers(args.b))),
-            (f"B wearing A's {args.label}", layer_pictures(ordered_layers(args.swapped)))]
+    rows = [("A", layer_pictures(ordered_layers(args.a))),
+            ("B", layer_pictures(ordered_layers(args.b))),
+            (f"B + A:{args.label}", layer_pictures(ordered_layers(args.swapped)))]
     sheet = contact_sheet(rows, captions=["front", "side", "back"], thumb_height=300,
-                          title="usr swap: fitted bodies (SMPL-D) and layers from the reconstructions; rendered by smpl_d.preview")
+                          title=f"usr swap: A = {args.a.name}, B = {args.b.name} (reconstructions from 6 views, SMPL-D fits); B + A:{args.label} = B wearing A's {args.label}")
     save_png(sheet, args.out)
     print(f"wrote {args.out}")
 
