@@ -70,3 +70,8 @@ def demo(
     typer.echo(f"layers scores  : label accuracy {scores['label_accuracy']:.1%}; IoU {iou}; "
                f"edge roughness {scores['boundary_roughness']:.3f} rad² (ground truth {scores['gt_boundary_roughness']:.3f})")
     typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
+    garment = next((n for n in ("upper", "dress", "outer", "lower") if n in report["scgs"]["layers"]), None)
+    typer.echo(f"next           : usr fit {result}   (the body under the clothes, ~40 s)")
+    if garment:
+        typer.echo(f"                 usr tryon --garment {result}:{garment} --shape weight=0.8 --pose t_pose "
+                   f"--out {out / 'tryon'}")

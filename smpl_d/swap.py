@@ -168,4 +168,10 @@ def write_dressed(out: Path, dressed: Dressed, preview=None) -> Path:
     extra = {"smpl_d.npz": fit_bytes(dressed.fit)} | {f"garments/{n}.rest.npz": b for n, b in dressed.rest_shapes.items()}
     layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files=extra)
     report = {**dressed.report, "layers": [layer.name for layer in dressed.layers]}
+    if preview is None:
+        from smpl_d.preview import layer_pictures
+        from usr.viz import contact_sheet
+
+        preview = contact_sheet([(report["operation"], layer_pictures(dressed.layers))], captions=["front", "side", "back"],
+                                title=f"{report['operation']}: {report['garment']}" + (f" onto {report['onto']}" if "onto" in report else ""))
     return write_result(out, full, np.concatenate(colours), report, preview=preview, layers=layers)
