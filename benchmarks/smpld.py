@@ -71,8 +71,9 @@ def swap_scores(a: Path, b: Path, model, tmp: Path) -> dict:
     seconds = time.perf_counter() - t
     original = read_layers(a)["upper"]
     moved = read_layers(ab)["upper"]
-    body = load_fit(ab).body_vertices(model)
-    back = swap(ab, "upper", a, model, {ab: load_fit(ab), a: fits[a]})
+    fit_ab = load_fit(ab)
+    body = fit_ab.body_vertices(model)
+    back = swap(ab, "upper", a, model, {ab: fit_ab, a: fits[a]})
     back_upper = next(layer for layer in back.layers if layer.name == "upper")
     return {"inside_fraction": inside_fraction(moved.mesh.vertices, body, model.faces),
             "edge_length_change": edge_length_change(original.mesh.vertices, moved.mesh.vertices, original.mesh.faces),

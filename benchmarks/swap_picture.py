@@ -12,15 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from smpl_d.preview import layer_pictures  # noqa: E402
-from smpl_d.store import read_layers  # noqa: E402
-from usr.labels import LABEL_IDS  # noqa: E402
-from usr.scgs.layers import LAYER_ORDER  # noqa: E402
+from smpl_d.store import ordered_layers, read_layers  # noqa: E402
 from usr.viz import contact_sheet, save_png  # noqa: E402
-
-
-def ordered_layers(result: Path) -> list:
-    layers = read_layers(result)
-    return [layers["body"]] + [layers[n] for label in LAYER_ORDER for n in layers if n != "body" and LABEL_IDS[n] == label]
 
 
 def main() -> None:
@@ -31,9 +24,9 @@ def main() -> None:
     ap.add_argument("--label", default="upper")
     ap.add_argument("--out", type=Path, default=Path("docs/images/smpld_swap.png"))
     args = ap.parse_args()
-    rows = [("A", layer_pictures(ordered_layers(args.a))),
-            ("B", layer_pictures(ordered_layers(args.b))),
-            (f"B + A:{args.label}", layer_pictures(ordered_layers(args.swapped)))]
+    rows = [("A", layer_pictures(ordered_layers(read_layers(args.a)))),
+            ("B", layer_pictures(ordered_layers(read_layers(args.b)))),
+            (f"B + A:{args.label}", layer_pictures(ordered_layers(read_layers(args.swapped))))]
     sheet = contact_sheet(rows, captions=["front", "side", "back"], thumb_height=300,
                           title=f"usr swap: A = {args.a.name}, B = {args.b.name} (reconstructions from 6 views, SMPL-D fits); B + A:{args.label} = B wearing A's {args.label}")
     save_png(sheet, args.out)

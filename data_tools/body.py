@@ -14,6 +14,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from smpl_d.anny_backend import ANNY_TO_WORLD, anny_model, anny_topology
+from smpl_d.binding import vertex_normals
 from smpl_d.poses import PHENOTYPE_RANGES, Pose, rotvec_to_transforms
 
 
@@ -91,11 +92,3 @@ def build_body(params: BodyParams) -> Body:
     rest = rest - (rest_lo + rest_hi) / 2
     return Body(params, hm08[used], faces, hm08, rest, used, weights, joints, joint_rotations)
 
-
-def vertex_normals(vertices: Float[np.ndarray, "v 3"], faces: Int[np.ndarray, "f 3"]) -> Float[np.ndarray, "v 3"]:
-    """Area-weighted unit vertex normals."""
-    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)

@@ -75,16 +75,16 @@ def stack_layers(
     neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
     floor = np.full(len(body_vertices), -np.inf)
     for name in order:
+        binding = bind(out[name], body_vertices, body_faces)
         for _ in range(8):  # a lifted vertex may bind to a neighbouring triangle: check again
-            binding = bind(out[name], body_vertices, body_faces)
             required = _interpolate(floor, body_faces, binding)
             low = binding.height < required + gap
             if not low.any():
                 break
             binding.offset[low, 2] = required[low] + gap
             out[name] = np.where(low[:, None], unbind(binding, body_vertices, body_faces), out[name])
-        final = bind(out[name], body_vertices, body_faces)
-        floor = np.maximum(floor, _coverage_heights(final, body_faces, len(body_vertices), neighbours))
+            binding = bind(out[name], body_vertices, body_faces)
+        floor = np.maximum(floor, _coverage_heights(binding, body_faces, len(body_vertices), neighbours))
     return out
 
 

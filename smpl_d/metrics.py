@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
+from smpl_d.drape import unique_edges
 from usr.geometry.distance import MeshQuery
 from usr.labels import SKIN
 from usr.metrics.geometry import TARGET_HEIGHT_M
@@ -33,7 +34,7 @@ def body_vertex_error(
 
 def edge_length_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray) -> float:
     """Median relative change of the edge lengths of one mesh between two vertex sets."""
-    edges = np.unique(np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1), axis=0)
+    edges = unique_edges(faces)
     a = np.linalg.norm(before[edges[:, 0]] - before[edges[:, 1]], axis=1)
     b = np.linalg.norm(after[edges[:, 0]] - after[edges[:, 1]], axis=1)
     keep = a > 1e-9

@@ -7,21 +7,29 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+import trimesh
+
 from smpl_d.body_model import BodyModel
 from smpl_d.fit import BodyFit, FitConfig, fit_body
-from smpl_d.store import SMPL_D_FILE, SavedFit, fit_bytes, load_fit, read_layers
+from smpl_d.store import SMPL_D_FILE, SavedFit, fit_bytes, load_fit, ordered_layers, read_layers
 from smpl_d.swap import body_layer, skin_coloured
 from usr.io.atomic import atomic_dir, write_bytes_atomic, write_json_atomic
 from usr.io.meshes import obj_bytes
-from usr.labels import LABEL_IDS
 from usr.result import read_face_labels, read_result
-from usr.scgs.layers import LAYER_ORDER, layers_glb
+from usr.scgs.layers import layers_glb
 
 
-def fit_of_result(result: Path, model: BodyModel, cfg: FitConfig | None = None, progress=None) -> BodyFit:
-    """Fit `model` under a result's clothed surface and its SCGS face labels."""
-    mesh, _, _ = read_result(result)
-    labels = read_face_labels(result, len(mesh.faces))
+def labelled_surface(result: Path) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray]:
+    """A result's clothed surface, its vertex colours and its SCGS face labels."""
+    mesh, colours, _ = read_result(result)
+    return mesh, colours, read_face_labels(result, len(mesh.faces))
+
+
+def fit_of_result(result: Path, model: BodyModel, cfg: FitConfig | None = None, progress=None,
+                  surface: tuple[trimesh.Trimesh, np.ndarray, np.ndarray] | None = None) -> BodyFit:
+    """Fit `model` under a result's clothed surface and its SCGS face labels (`surface`: already read)."""
+    mesh, _, labels = surface or labelled_surface(result)
     return fit_body(model, mesh, labels, cfg, progress=progress)
 
 
@@ -29,15 +37,16 @@ def saved_fit(fit: BodyFit, model: BodyModel) -> SavedFit:
     return SavedFit(fit.params, fit.displacements, str(getattr(model, "model_file", "")))
 
 
-def write_fit_into_result(result: Path, model: BodyModel, fit: BodyFit, seconds: float) -> None:
+def write_fit_into_result(result: Path, model: BodyModel, fit: BodyFit, seconds: float,
+                          surface: tuple[trimesh.Trimesh, np.ndarray, np.ndarray] | None = None) -> None:
     """smpl_d.npz + body.obj (the fitted body with D) + layers.glb, replacing the placeholder; the whole folder is
     rewritten atomically (a copy is updated, then renamed over the old one)."""
     result = Path(result)
     layers = read_layers(result)
     saved = saved_fit(fit, model)
-    clothed, colours, _ = read_result(result)
-    body = skin_coloured(body_layer(model, saved, None), clothed, colours, read_face_labels(result, len(clothed.faces)))
-    ordered = [body] + [layers[n] for label in LAYER_ORDER for n in layers if n != "body" and LABEL_IDS[n] == label]
+    clothed, colours, labels = surface or labelled_surface(result)
+    body = skin_coloured(body_layer(model, saved, None), clothed, colours, labels)
+    ordered = ordered_layers({**layers, "body": body})
     report_path = result / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else {}
     report["smpl_d"] = {**fit.report, "seconds": round(seconds, 1)}
@@ -53,8 +62,9 @@ def write_fit_into_result(result: Path, model: BodyModel, fit: BodyFit, seconds:
 def fit_result(result: Path, model: BodyModel, cfg: FitConfig | None = None, progress=None) -> BodyFit:
     """`usr fit`: fit and write into the result folder."""
     start = time.perf_counter()
-    fit = fit_of_result(result, model, cfg, progress)
-    write_fit_into_result(result, model, fit, time.perf_counter() - start)
+    surface = labelled_surface(result)
+    fit = fit_of_result(result, model, cfg, progress, surface)
+    write_fit_into_result(result, model, fit, time.perf_counter() - start, surface)
     return fit
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from smpl_d.body_model import BodyModel
+from usr.io.npz import read_npz
 
 SMPL_JOINTS = [
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle", "right_ankle",
@@ -36,18 +37,6 @@ def _model_file(model_path: Path, model_type: str, gender: str) -> Path:
     raise FileNotFoundError(f"no {stem}.npz or {stem}.pkl in {model_path} (or {model_path / model_type})")
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable SMPL npz ({exc})") from exc
-    missing = [k for k in SMPL_NPZ_KEYS if k not in arrays]
-    if missing:
-        raise ValueError(f"{path}: SMPL model file lacks {', '.join(missing)}")
-    return arrays
-
-
 class SMPLBody(BodyModel):
     """SMPL (24 joints) or SMPL-X (55 joints) behind the `BodyModel` interface, float64."""
 
@@ -63,7 +52,7 @@ class SMPLBody(BodyModel):
         self.name = model_type
         self.model_file = path
         if model_type == "smpl" and path.suffix == ".npz":
-            struct = Struct(**_read_npz(path))
+            struct = Struct(**read_npz(path, SMPL_NPZ_KEYS, "SMPL model file"))
             self._model = smplx.SMPL(str(path.parent), data_struct=struct, num_betas=num_betas, dtype=torch.float64)
         else:
             self._model = smplx.create(

@@ -16,10 +16,10 @@ import trimesh
 
 from smpl_d.binding import vertex_normals
 from smpl_d.body_model import BodyModel, BodyParams
-from usr.io.atomic import write_bytes_atomic
 from usr.io.meshes import load_mesh
+from usr.io.npz import read_npz
 from usr.labels import LABEL_IDS
-from usr.scgs.layers import Layer
+from usr.scgs.layers import LAYER_ORDER, Layer
 
 SMPL_D_FILE = "smpl_d.npz"
 FIT_KEYS = ("backend", "shape", "pose", "global_rotation", "translation", "displacements")
@@ -50,22 +50,11 @@ def fit_bytes(fit: SavedFit) -> bytes:
     return buf.getvalue()
 
 
-def save_fit(folder: Path, fit: SavedFit) -> None:
-    write_bytes_atomic(Path(folder) / SMPL_D_FILE, fit_bytes(fit))
-
-
 def load_fit(folder: Path) -> SavedFit:
     path = Path(folder) / SMPL_D_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found (fit the body first: usr fit {folder})")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: unreadable ({exc})") from exc
-    missing = [k for k in FIT_KEYS if k not in arrays]
-    if missing:
-        raise ValueError(f"{path}: lacks {', '.join(missing)}")
+    arrays = read_npz(path, FIT_KEYS, "SMPL-D fit")
     for key in FIT_KEYS[1:]:
         if not np.all(np.isfinite(arrays[key])):
             raise ValueError(f"{path}: field {key} holds non-finite numbers")
@@ -95,6 +84,12 @@ def read_layers(result: Path) -> dict[str, Layer]:
             continue
         layers[path.stem] = _read_layer(path.stem, path)
     return layers
+
+
+def ordered_layers(layers: dict[str, Layer]) -> list[Layer]:
+    """The body first, then the garments innermost first (the order of layers.glb)."""
+    garments = [layers[n] for label in LAYER_ORDER for n in layers if n != "body" and LABEL_IDS[n] == label]
+    return [layers["body"], *garments]
 
 
 def parse_garment_ref(ref: str) -> tuple[Path, str]:

@@ -9,6 +9,7 @@ lower), lifting the outer one where they cross. Texture (vertex colours) travels
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,13 @@ from smpl_d.binding import bind, unbind
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.collisions import inside_fraction, push_out_of_body, stack_layers
 from smpl_d.drape import relax_lengths
-from smpl_d.store import SavedFit, fit_bytes, read_layers
+from smpl_d.preview import layer_pictures, merged
+from smpl_d.store import SavedFit, fit_bytes, ordered_layers, read_layers
+from usr.io.npz import read_npz
 from usr.labels import LABEL_IDS, SKIN
 from usr.result import ResultLayers, write_result
-from usr.scgs.layers import LAYER_ORDER, Layer
+from usr.scgs.layers import Layer
+from usr.viz import contact_sheet
 
 REPLACES = {"dress": {"upper", "lower", "dress"}, "upper": {"upper", "dress"}, "lower": {"lower", "dress"}}
 
@@ -42,16 +46,11 @@ def rest_shape(result: Path, label: str, layer: Layer, wearer_body: np.ndarray) 
     moved there by a swap (so swaps never compound), else the layer itself on its wearer's fitted body."""
     path = Path(result) / "garments" / f"{label}.rest.npz"
     if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                rest, body = data["garment"].astype(np.float64), data["body"].astype(np.float64)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"{path}: unreadable garment rest shape ({exc})") from exc
+        arrays = read_npz(path, ("garment", "body"), "garment rest shape")
+        rest, body = arrays["garment"].astype(np.float64), arrays["body"].astype(np.float64)
         if rest.shape != layer.mesh.vertices.shape or body.shape != wearer_body.shape:
             raise ValueError(f"{path}: does not match garments/{label}.obj or the body model")
         return rest, body, path.read_bytes()
-    import io
-
     buf = io.BytesIO()
     np.savez(buf, garment=np.asarray(layer.mesh.vertices), body=wearer_body)
     return np.asarray(layer.mesh.vertices, dtype=np.float64), wearer_body, buf.getvalue()
@@ -70,12 +69,9 @@ def dress(body: Layer, garments: dict[str, Layer], faces: np.ndarray) -> tuple[l
     body_v = body.mesh.vertices
     moved = {name: push_out_of_body(layer.mesh.vertices, body_v, faces) for name, layer in garments.items()}
     stacked = stack_layers(moved, body_v, faces)
-    ordered = [body]
-    for label in LAYER_ORDER:
-        name = next((n for n in garments if LABEL_IDS[n] == label), None)
-        if name is not None:
-            ordered.append(Layer(name, trimesh.Trimesh(stacked[name], garments[name].mesh.faces, process=False),
-                                 garments[name].colours))
+    ordered = ordered_layers({"body": body} | {
+        name: Layer(name, trimesh.Trimesh(stacked[name], layer.mesh.faces, process=False), layer.colours)
+        for name, layer in garments.items()})
     inside = {layer.name: inside_fraction(layer.mesh.vertices, body_v, faces) for layer in ordered[1:]}
     return ordered, {"garment_vertices_inside_body": inside}
 
@@ -157,21 +153,13 @@ def _is_fitted(layer: Layer, model: BodyModel) -> bool:
 
 def write_dressed(out: Path, dressed: Dressed, preview=None) -> Path:
     """A normal result folder: full.* (all layers together), body.obj, garments/, layers.glb, smpl_d.npz, report."""
-    vertices, faces, colours, labels, offset = [], [], [], [], 0
-    for layer in dressed.layers:
-        vertices.append(layer.mesh.vertices)
-        faces.append(layer.mesh.faces + offset)
-        colours.append(layer.colours)
-        labels.append(np.full(len(layer.mesh.faces), SKIN if layer.name == "body" else LABEL_IDS[layer.name], np.uint8))
-        offset += len(layer.mesh.vertices)
-    full = trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), process=False)
+    full, colours = merged(dressed.layers)
+    labels = [np.full(len(layer.mesh.faces), SKIN if layer.name == "body" else LABEL_IDS[layer.name], np.uint8)
+              for layer in dressed.layers]
     extra = {"smpl_d.npz": fit_bytes(dressed.fit)} | {f"garments/{n}.rest.npz": b for n, b in dressed.rest_shapes.items()}
     layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files=extra)
     report = {**dressed.report, "layers": [layer.name for layer in dressed.layers]}
     if preview is None:
-        from smpl_d.preview import layer_pictures
-        from usr.viz import contact_sheet
-
         preview = contact_sheet([(report["operation"], layer_pictures(dressed.layers))], captions=["front", "side", "back"],
                                 title=f"{report['operation']}: {report['garment']}" + (f" onto {report['onto']}" if "onto" in report else ""))
-    return write_result(out, full, np.concatenate(colours), report, preview=preview, layers=layers)
+    return write_result(out, full, colours, report, preview=preview, layers=layers)
