@@ -16,7 +16,8 @@ from usr.geometry.distance import MeshQuery, push_outside
 from usr.mesh.graph import vertex_adjacency
 
 LAYER_ORDER = ("lower", "upper", "dress", "outer")  # inner → outer; hair and shoes cover their own body parts
-BODY_CLEARANCE = 0.003  # metres a garment keeps from the skin
+BODY_CLEARANCE = 0.003  # metres a garment keeps from the skin …
+MIN_CLEARANCE = 0.0005  # … or less, down to this, where it sat closer on its own wearer (a tight garment stays tight)
 LAYER_GAP = 0.003  # metres between stacked layers
 
 
@@ -27,13 +28,24 @@ def inside_fraction(points: Float[np.ndarray, "n 3"], body_vertices: np.ndarray,
     return float((MeshQuery(body_vertices, body_faces).signed_distance(points) < 0.0).mean())
 
 
+def own_clearance(
+    vertices: Float[np.ndarray, "n 3"], body_vertices: np.ndarray, body_faces: np.ndarray
+) -> Float[np.ndarray, "n"]:
+    """Per garment vertex: the gap it keeps from a body, its height above the body it was made on, within
+    [MIN_CLEARANCE, BODY_CLEARANCE]. A garment put back on its own wearer then stays where it was, except where
+    it dipped into the fitted body."""
+    height = MeshQuery(body_vertices, body_faces).signed_distance(vertices)
+    return np.clip(height, MIN_CLEARANCE, BODY_CLEARANCE)
+
+
 def push_out_of_body(
     vertices: Float[np.ndarray, "n 3"],
     body_vertices: Float[np.ndarray, "v 3"],
     body_faces: Int[np.ndarray, "f 3"],
-    clearance: float = BODY_CLEARANCE,
+    clearance: float | np.ndarray = BODY_CLEARANCE,
 ) -> Float[np.ndarray, "n 3"]:
-    """Garment vertices closer than `clearance` to the skin (or inside) moved to `clearance` outside it."""
+    """Garment vertices closer than `clearance` (one value or one per vertex) to the skin, or inside it, moved to
+    `clearance` outside it."""
     return push_outside(vertices, MeshQuery(body_vertices, body_faces), clearance)
 
 
@@ -66,24 +78,43 @@ def stack_layers(
     body_vertices: Float[np.ndarray, "v 3"],
     body_faces: Int[np.ndarray, "f 3"],
     gap: float = LAYER_GAP,
+    tucked: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Vertices of each layer, lifted so that no layer dips under one further in (by at least `gap`)."""
+    """Vertices of each layer, lifted so that no layer dips under one further in (by at least `gap`), except by
+    `tucked` (per layer and vertex: how far it was worn under them, a shirt tucked into trousers)."""
     order = [name for name in LAYER_ORDER if name in layers]
     out = {name: np.asarray(v, dtype=np.float64) for name, v in layers.items()}
     if len(order) < 2:
         return out
+    tucked = tucked or {}
     neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
     floor = np.full(len(body_vertices), -np.inf)
     for name in order:
         binding = bind(out[name], body_vertices, body_faces)
         for _ in range(8):  # a lifted vertex may bind to a neighbouring triangle: check again
-            required = _interpolate(floor, body_faces, binding)
-            low = binding.height < required + gap
+            required = _interpolate(floor, body_faces, binding) + gap - tucked.get(name, 0.0)
+            low = binding.height < required - 1e-9
             if not low.any():
                 break
-            binding.offset[low, 2] = required[low] + gap
+            binding.offset[low, 2] = required[low]
             out[name] = np.where(low[:, None], unbind(binding, body_vertices, body_faces), out[name])
             binding = bind(out[name], body_vertices, body_faces)
+        floor = np.maximum(floor, _coverage_heights(binding, body_faces, len(body_vertices), neighbours))
+    return out
+
+
+def tucked_depths(
+    layers: dict[str, Float[np.ndarray, "n 3"]], body_vertices: np.ndarray, body_faces: np.ndarray, gap: float = LAYER_GAP
+) -> dict[str, np.ndarray]:
+    """Per layer and vertex: how far it sits under the layers further in (within `gap` of them counts), 0 where
+    it is over them: what `stack_layers` leaves alone when the garment is worn again."""
+    neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
+    floor = np.full(len(body_vertices), -np.inf)
+    out = {name: np.zeros(len(v)) for name, v in layers.items()}
+    for name in [name for name in LAYER_ORDER if name in layers]:
+        binding = bind(layers[name], body_vertices, body_faces)
+        required = _interpolate(floor, body_faces, binding) + gap
+        out[name] = np.where(np.isfinite(required), np.maximum(required - binding.height, 0.0), 0.0)
         floor = np.maximum(floor, _coverage_heights(binding, body_faces, len(body_vertices), neighbours))
     return out
 

@@ -24,13 +24,14 @@ def relax_lengths(
     rest_vertices: np.ndarray,
     body_vertices: np.ndarray,
     body_faces: np.ndarray,
-    clearance: float = 0.003,
+    clearance: float | np.ndarray = 0.003,
     iterations: int = 150,
     stiffness: float = 0.9,
     anchor: float = 0.005,
     collide_every: int = 5,
 ) -> np.ndarray:
-    """Garment vertices relaxed towards the edge lengths of `rest_vertices`, kept `clearance` outside the body."""
+    """Garment vertices relaxed towards the edge lengths of `rest_vertices`, kept `clearance` (one value or one per
+    vertex) outside the body."""
     edges = unique_edges(np.asarray(faces))
     rest = np.linalg.norm(rest_vertices[edges[:, 0]] - rest_vertices[edges[:, 1]], axis=1)
     degree = np.bincount(edges.ravel(), minlength=len(vertices)).astype(np.float64)[:, None]

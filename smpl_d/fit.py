@@ -11,7 +11,7 @@ What the fit sees is the labelled clothed surface (SCGS face labels). Energy, on
 - face: the front of the head lies near skin points (front and back look alike in a silhouette);
 - priors: small pose rotations and phenotypes near the middle of their range.
 Stages: several facing directions with rotation/translation/height only, the best one kept; then pose; then all
-shape. Then D: per-vertex offsets along the normal onto the skin, Laplacian-regularised (a sparse solve).
+shape. Then D (smpl_d.displacements): offsets along the normal onto visible skin and under the garments.
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 import torch
 import trimesh
 from scipy.spatial import cKDTree
 
 from smpl_d.binding import vertex_normals
 from smpl_d.body_model import BodyModel, BodyParams
+from smpl_d.displacements import body_displacements
 from smpl_d.poses import ELBOW_STRAIGHT, named_pose
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, SKIN
-from usr.mesh.graph import vertex_adjacency
 
 # bones the fit poses (anny names); the rest keep the model's reference pose
 FIT_BONES_ANNY = (
@@ -71,6 +69,7 @@ class FitConfig:
     refresh_every: int = 2  # steps between nearest-vertex searches
     grid_spacing: float = 0.012  # metres, the clothed surface's signed-distance grid
     displacement_reach: float = 0.02  # skin further than this from the fitted body is not followed by D
+    displacement_under: float = 0.05  # body sticking out of a garment by less than this is tucked under it by D
     displacement_smoothness: float = 4.0
     displacement_decay: float = 0.2
     seed: int = 0
@@ -79,7 +78,7 @@ class FitConfig:
 @dataclass
 class BodyFit:
     params: BodyParams
-    displacements: np.ndarray  # (V,) metres along the body normal (0 away from visible skin)
+    displacements: np.ndarray  # (V,) metres along the body normal (onto skin, under garments, else 0)
     vertices: np.ndarray  # fitted body with D
     faces: np.ndarray
     report: dict = field(default_factory=dict)
@@ -281,30 +280,9 @@ def fit_body(
         vertices = model.posed(params).vertices
         energy.scale = cfg.tight_scale
         terms = {k: float(v) for k, v in energy(torch.as_tensor(vertices)).items()}
-    displacements = skin_displacements(vertices, model.faces, mesh, face_labels, cfg)
+    displacements = body_displacements(vertices, model.faces, mesh, face_labels, cfg.displacement_reach,
+                                       cfg.displacement_under, cfg.displacement_smoothness, cfg.displacement_decay)
     with_d = vertices + displacements[:, None] * vertex_normals(vertices, model.faces)
     report = {"loss": final, "start_loss": best_loss, "terms": terms, "backend": model.name,
               "displaced_vertices": int((np.abs(displacements) > 1e-3).sum())}
     return BodyFit(params, displacements, with_d, np.asarray(model.faces), report)
-
-
-def skin_displacements(
-    vertices: np.ndarray, faces: np.ndarray, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig
-) -> np.ndarray:
-    """D: offsets along the normal that put body vertices near visible skin onto it; smooth, 0 elsewhere.
-
-    Minimises Σ_skin (D_i − t_i)² + μ Σ_other D_i² + λ Σ_edges (D_i − D_j)² (one sparse solve), t = the signed gap
-    along the normal to the clothed surface.
-    """
-    normals = vertex_normals(vertices, faces)
-    query = MeshQuery(mesh.vertices, mesh.faces)
-    points, _, tri = query.closest(vertices)
-    gap = ((points - vertices) * normals).sum(1)
-    on_skin = (face_labels[tri] == SKIN) & (np.linalg.norm(points - vertices, axis=1) < cfg.displacement_reach)
-    if not on_skin.any():
-        return np.zeros(len(vertices))
-    adjacency = vertex_adjacency(trimesh.Trimesh(vertices, faces, process=False))
-    laplacian = sp.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency
-    anchor = np.where(on_skin, 1.0, cfg.displacement_decay)  # away from skin D is pulled back to 0
-    system = sp.diags(anchor) + cfg.displacement_smoothness * laplacian
-    return spla.spsolve(system.tocsc(), np.where(on_skin, gap, 0.0))

@@ -18,7 +18,7 @@ import trimesh
 
 from smpl_d.binding import bind, unbind
 from smpl_d.body_model import BodyModel, BodyParams
-from smpl_d.collisions import inside_fraction, push_out_of_body, stack_layers
+from smpl_d.collisions import inside_fraction, own_clearance, push_out_of_body, stack_layers, tucked_depths
 from smpl_d.drape import relax_lengths
 from smpl_d.preview import layer_pictures, merged
 from smpl_d.store import SavedFit, fit_bytes, ordered_layers, read_layers
@@ -41,37 +41,81 @@ class Dressed:
     rest_shapes: dict[str, bytes] = field(default_factory=dict)  # garments/<label>.rest.npz of moved garments
 
 
-def rest_shape(result: Path, label: str, layer: Layer, wearer_body: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes]:
-    """A garment's rest shape and the body it was made on: from garments/<label>.rest.npz when the garment was
-    moved there by a swap (so swaps never compound), else the layer itself on its wearer's fitted body."""
+@dataclass
+class RestShape:
+    """A garment as made: its vertices on its wearer, the wearer's parametric body (no D: what the garment is bound
+    to), the gap each vertex kept from the wearer's skin (the body with D), and how far it was worn under the
+    wearer's inner layers (`tucked`, see smpl_d.collisions.tucked_depths)."""
+
+    garment: np.ndarray
+    body: np.ndarray
+    clearance: np.ndarray
+    tucked: np.ndarray
+
+    def npz_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: getattr(self, k) for k in REST_ARRAYS})
+        return buf.getvalue()
+
+
+REST_ARRAYS = ("garment", "body", "clearance", "tucked")
+
+
+def rest_shape(result: Path, label: str, layers: dict[str, Layer], wearer: SavedFit, model: BodyModel) -> RestShape:
+    """From garments/<label>.rest.npz when the garment was moved there by a swap (so swaps never compound), else
+    the layer itself on its wearer's fitted body (`layers`: the wearer's)."""
     path = Path(result) / "garments" / f"{label}.rest.npz"
-    if path.is_file():
-        arrays = read_npz(path, ("garment", "body"), "garment rest shape")
-        rest, body = arrays["garment"].astype(np.float64), arrays["body"].astype(np.float64)
-        if rest.shape != layer.mesh.vertices.shape or body.shape != wearer_body.shape:
-            raise ValueError(f"{path}: does not match garments/{label}.obj or the body model")
-        return rest, body, path.read_bytes()
-    buf = io.BytesIO()
-    np.savez(buf, garment=np.asarray(layer.mesh.vertices), body=wearer_body)
-    return np.asarray(layer.mesh.vertices, dtype=np.float64), wearer_body, buf.getvalue()
+    layer = layers[label]
+    if not path.is_file():
+        skin = wearer.body_vertices(model)
+        garment = np.asarray(layer.mesh.vertices, dtype=np.float64)
+        worn = {n: lay.mesh.vertices for n, lay in layers.items() if n != "body"}
+        return RestShape(garment, model.posed(wearer.params).vertices, own_clearance(garment, skin, model.faces),
+                         tucked_depths(worn, skin, model.faces)[label])
+    arrays = read_npz(path, REST_ARRAYS, "garment rest shape")
+    rest = RestShape(*(arrays[k].astype(np.float64) for k in REST_ARRAYS))
+    n = len(rest.garment)
+    if rest.garment.shape != layer.mesh.vertices.shape or rest.body.shape != (model.vertex_count, 3) \
+            or rest.clearance.shape != (n,) or rest.tucked.shape != (n,):
+        raise ValueError(f"{path}: does not match garments/{label}.obj or the body model")
+    return rest
 
 
-def transfer(garment: Layer, rest: np.ndarray, source_body: np.ndarray, target_body: np.ndarray, faces: np.ndarray) -> Layer:
-    """The garment's rest shape bound to `source_body`, re-evaluated on `target_body` (same topology), then relaxed
-    back to its own edge lengths around the new body (cloth does not grow with its wearer); colours carried."""
-    moved = unbind(bind(rest, source_body, faces), target_body, faces)
-    draped = relax_lengths(moved, garment.mesh.faces, rest, target_body, faces)
-    return Layer(garment.name, trimesh.Trimesh(draped, garment.mesh.faces, process=False), garment.colours)
+@dataclass
+class Moved:
+    """A garment on a new body, and the gap each of its vertices keeps from the skin (as on its own wearer)."""
+
+    layer: Layer
+    clearance: np.ndarray
+    tucked: np.ndarray | float = 0.0
 
 
-def dress(body: Layer, garments: dict[str, Layer], faces: np.ndarray) -> tuple[list[Layer], dict]:
-    """Garments out of the body and stacked in order; returns the layers (body first) and collision numbers."""
+def transfer(garment: Layer, rest: RestShape, target_body: np.ndarray, target_skin: np.ndarray, faces: np.ndarray) -> Moved:
+    """The garment's rest shape bound to its wearer's parametric body, re-evaluated on `target_body` (same
+    topology), then relaxed back to its own edge lengths around the target's skin (`target_skin`, the body with D;
+    cloth does not grow with its wearer); colours carried."""
+    moved = unbind(bind(rest.garment, rest.body, faces), target_body, faces)
+    draped = relax_lengths(moved, garment.mesh.faces, rest.garment, target_skin, faces, clearance=rest.clearance)
+    return Moved(Layer(garment.name, trimesh.Trimesh(draped, garment.mesh.faces, process=False), garment.colours),
+                 rest.clearance, rest.tucked)
+
+
+def dress(body: Layer, garments: dict[str, Layer | Moved], faces: np.ndarray) -> tuple[list[Layer], dict]:
+    """Garments out of the body and stacked in order; returns the layers (body first) and collision numbers.
+    Garments already on this body (`Layer`s) keep the gap they have and how they are worn together; a moved one
+    keeps what it had on its wearer."""
     body_v = body.mesh.vertices
-    moved = {name: push_out_of_body(layer.mesh.vertices, body_v, faces) for name, layer in garments.items()}
-    stacked = stack_layers(moved, body_v, faces)
+    own = {name: g.mesh.vertices for name, g in garments.items() if not isinstance(g, Moved)}
+    own_tucked = tucked_depths(own, body_v, faces)
+    moved = {name: g if isinstance(g, Moved) else Moved(g, own_clearance(g.mesh.vertices, body_v, faces), own_tucked[name])
+             for name, g in garments.items()}
+    pushed = {name: push_out_of_body(m.layer.mesh.vertices, body_v, faces, m.clearance) for name, m in moved.items()}
+    stacked = stack_layers(pushed, body_v, faces, tucked={name: m.tucked for name, m in moved.items()})
+    # a lift along one triangle's normal can end inside the body at a concave spot (an armpit): out again
+    final = {name: push_out_of_body(stacked[name], body_v, faces, m.clearance) for name, m in moved.items()}
     ordered = ordered_layers({"body": body} | {
-        name: Layer(name, trimesh.Trimesh(stacked[name], layer.mesh.faces, process=False), layer.colours)
-        for name, layer in garments.items()})
+        name: Layer(name, trimesh.Trimesh(final[name], m.layer.mesh.faces, process=False), m.layer.colours)
+        for name, m in moved.items()})
     inside = {layer.name: inside_fraction(layer.mesh.vertices, body_v, faces) for layer in ordered[1:]}
     return ordered, {"garment_vertices_inside_body": inside}
 
@@ -118,8 +162,8 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
                              "swap needs both bodies from the same model")
     target_layers = read_layers(onto)
     body = body_layer(model, target_fit, target_layers["body"])
-    rest, made_on, rest_bytes = rest_shape(garment_result, label, source_layers[label], source_fit.body_vertices(model))
-    garment = transfer(source_layers[label], rest, made_on, body.mesh.vertices, model.faces)
+    rest = rest_shape(garment_result, label, source_layers, source_fit, model)
+    garment = transfer(source_layers[label], rest, model.posed(target_fit.params).vertices, body.mesh.vertices, model.faces)
     replaced = REPLACES.get(label, {label})
     kept = {n: layer for n, layer in target_layers.items() if n != "body" and n not in replaced}
     layers, report = dress(body, {**kept, label: garment}, model.faces)
@@ -127,7 +171,7 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
                   replaced=sorted(n for n in target_layers if n in replaced))
     kept_rest = {n: (Path(onto) / "garments" / f"{n}.rest.npz").read_bytes() for n in kept
                  if (Path(onto) / "garments" / f"{n}.rest.npz").is_file()}
-    return Dressed(layers, target_fit, report, {**kept_rest, label: rest_bytes})
+    return Dressed(layers, target_fit, report, {**kept_rest, label: rest.npz_bytes()})
 
 
 def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
@@ -140,11 +184,11 @@ def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedF
     target = SavedFit(params, np.zeros(model.vertex_count), source_fit.model_file)
     source_body = source_layers["body"]
     body = body_layer(model, target, source_body if _is_fitted(source_body, model) else None, params)
-    rest, made_on, rest_bytes = rest_shape(garment_result, label, source_layers[label], source_fit.body_vertices(model))
-    garment = transfer(source_layers[label], rest, made_on, body.mesh.vertices, model.faces)
+    rest = rest_shape(garment_result, label, source_layers, source_fit, model)
+    garment = transfer(source_layers[label], rest, model.posed(params).vertices, body.mesh.vertices, model.faces)
     layers, report = dress(body, {label: garment}, model.faces)
     report.update(operation="tryon", garment=f"{Path(garment_result).name}:{label}")
-    return Dressed(layers, target, report, {label: rest_bytes})
+    return Dressed(layers, target, report, {label: rest.npz_bytes()})
 
 
 def _is_fitted(layer: Layer, model: BodyModel) -> bool:

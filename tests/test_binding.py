@@ -7,7 +7,8 @@ import pytest
 
 from smpl_d.backends import load_body_model
 from smpl_d.binding import bind, unbind, vertex_normals
-from smpl_d.collisions import crossing_fraction, inside_fraction, push_out_of_body, stack_layers
+from smpl_d.collisions import crossing_fraction, inside_fraction, push_out_of_body, stack_layers, tucked_depths
+from smpl_d.displacements import body_displacements
 from smpl_d.poses import named_pose
 from usr.geometry.distance import MeshQuery
 
@@ -78,3 +79,40 @@ def test_outer_layers_are_lifted_over_inner_ones(bodies):
     stacked = stack_layers(layers, rest.vertices, rest.faces)
     assert np.array_equal(stacked["upper"], layers["upper"])  # the inner layer stays
     assert crossing_fraction(stacked["upper"], stacked["outer"], rest.vertices, rest.faces) < 0.01
+
+
+def test_a_layer_worn_under_another_stays_so(bodies):
+    """A shirt tucked into trousers (under them over the same patch) is left as it was worn; without its tucked
+    depths it is lifted over them."""
+    rest, _ = bodies
+    layers = {"lower": _torso_sheet(rest, 0.02), "upper": _torso_sheet(rest, 0.01)}
+    tucked = tucked_depths(layers, rest.vertices, rest.faces)
+    assert tucked["lower"].max() == 0.0 and (tucked["upper"] > 0.005).mean() > 0.7
+    again = stack_layers(layers, rest.vertices, rest.faces, tucked=tucked)
+    assert np.abs(again["upper"] - layers["upper"]).max() < 1e-9
+    lifted = stack_layers(layers, rest.vertices, rest.faces)
+    assert crossing_fraction(lifted["lower"], lifted["upper"], rest.vertices, rest.faces) < 0.01
+
+
+def test_displacements_tuck_the_body_under_a_garment_it_sticks_out_of(bodies):
+    """A fitted body too heavy for the clothed surface (a person of lower weight, partly labelled as a garment):
+    D moves it under the garment."""
+    import trimesh
+
+    from usr.labels import SKIN, UPPER
+
+    rest, _ = bodies
+    model = load_body_model("anny")
+    params = model.default_params()
+    params.pose = model.pose_from_rotations(named_pose("a_pose").rotations)
+    params.shape = params.shape.copy()
+    params.shape[3] = min(params.shape[3] + 0.15, 1.0)  # heavier
+    fitted = model.posed(params)
+    clothed = trimesh.Trimesh(rest.vertices, rest.faces, process=False)
+    y = clothed.vertices[clothed.faces].mean(1)[:, 1]
+    labels = np.where((y > np.quantile(y, 0.5)) & (y < np.quantile(y, 0.8)), UPPER, SKIN).astype(np.uint8)
+    d = body_displacements(fitted.vertices, fitted.faces, clothed, labels)
+    moved = fitted.vertices + d[:, None] * vertex_normals(fitted.vertices, fitted.faces)
+    garment = clothed.vertices[np.unique(clothed.faces[labels == UPPER])]
+    assert inside_fraction(garment, fitted.vertices, fitted.faces) > 0.5  # before: the body sticks out
+    assert inside_fraction(garment, moved, fitted.faces) < 0.01

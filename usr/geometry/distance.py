@@ -37,19 +37,21 @@ class MeshQuery:
 
 
 def push_outside(
-    points: Float[np.ndarray, "n 3"], query: MeshQuery, clearance: float, iterations: int = 6
+    points: Float[np.ndarray, "n 3"], query: MeshQuery, clearance: float | np.ndarray, iterations: int = 6
 ) -> Float[np.ndarray, "n 3"]:
-    """Move points closer than `clearance` to (or inside) a closed mesh to `clearance` outside it.
+    """Move points closer than `clearance` (metres; one value, or one per point) to (or inside) a closed mesh to
+    `clearance` outside it.
 
     Each moved point goes to its closest surface point plus `clearance` along that triangle's
     outward normal; a few iterations settle points whose closest triangle changes.
     """
     p = np.asarray(points, dtype=np.float64).copy()
+    gap = np.broadcast_to(np.asarray(clearance, dtype=np.float64), (len(p),))
     for _ in range(iterations):
         sd = query.signed_distance(p)
-        bad = np.flatnonzero(sd < clearance)
+        bad = np.flatnonzero(sd < gap)
         if bad.size == 0:
             break
         cp, n, _ = query.closest(p[bad])
-        p[bad] = cp + n * clearance
+        p[bad] = cp + n * gap[bad, None]
     return p
