@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 
-from usr.io.subject_folder import read_subject
+from usr.io.any_capture import capture_kind, read_capture
 from usr.reconstruct import ReconOptions, Reconstruction, reconstruct
 from usr.result import write_result
 
@@ -17,10 +17,11 @@ def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None
                         finetune_steps: int = 0, checkpoint: Path | None = None, method: str = "field",
                         progress=None, scratch_steps: int = 1500, layers: bool = True,
                         label_source: str = "parser", sam_checkpoint: Path | None = None, sam_type: str = "vit_b") -> dict:
-    """Reconstruct a subject folder into a result folder; with `layers`, SCGS separates the garments too."""
+    """Reconstruct a capture (subject folder or transforms.json) into a result folder; with `layers`, SCGS
+    separates the garments too."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    capture = read_subject(subject)
+    capture = read_capture(subject)
     notes = []
     if capture.masks is None:  # the parser gives the person masks of a capture that has none
         import dataclasses
@@ -97,10 +98,9 @@ def separate_result(result: Path, subject: Path | None = None, label_source: str
 
     mesh, colours, report = read_result(result)
     subject = Path(subject or report.get("subject") or "")
-    if not (subject / "cameras.json").is_file():
-        raise FileNotFoundError(f"{subject / 'cameras.json'}: the subject folder of {result} is needed "
-                                "(pass --subject DIR)")
-    capture = read_subject(subject)
+    if capture_kind(subject) is None:
+        raise FileNotFoundError(f"{subject}: the capture of {result} is needed (pass --subject DIR)")
+    capture = read_capture(subject)
     names = report.get("views_used") or capture.camera_names
     separation = separate_capture(capture, mesh, colours, names, label_source, options=options,
                                   sam=load_sam_if(sam_checkpoint, sam_type))

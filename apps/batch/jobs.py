@@ -1,0 +1,142 @@
+"""One batch subject: where it comes from, where its result goes, and running it (in any process)."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from usr.io.any_capture import capture_kind, find_captures
+from usr.io.errors import CaptureError
+
+RESULT_REPORT = "report.json"  # written last by write_result's atomic folder: present ⇔ the result is complete
+
+
+@dataclass
+class BatchOptions:
+    """What every subject of a batch is reconstructed with (the `usr reconstruct` options)."""
+
+    views: list[str] | None = None
+    resolution: int = 256
+    finetune_steps: int = 0
+    checkpoint: str | None = None
+    layers: bool = True
+    threads: int = 0  # torch threads per worker (0: the cores shared out among the workers)
+
+
+@dataclass
+class BatchJob:
+    name: str  # the result folder's name under OUT
+    capture: str  # subject folder or transforms.json
+    result: str
+
+
+@dataclass
+class Outcome:
+    name: str
+    capture: str
+    status: str  # done | failed | skipped (complete from an earlier run) | cancelled (--fail-fast)
+    reason: str | None = None
+    seconds: float = 0.0
+    views: int = 0
+    layers: list[str] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    threads: int = 0  # torch threads the subject ran with
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_jobs(source: Path, out: Path) -> list[BatchJob]:
+    """Every capture under `source` (or `source` itself), each with a unique result folder under `out`."""
+    out = Path(out).resolve()
+    jobs, taken = [], set()
+    for path in find_captures(source):
+        if path.resolve() == out or out in path.resolve().parents:
+            continue
+        name = path.parent.name if path.is_file() and path.stem == "transforms" else path.stem if path.is_file() else path.name
+        unique, k = name, 2
+        while unique in taken:
+            unique, k = f"{name}-{k}", k + 1
+        taken.add(unique)
+        jobs.append(BatchJob(unique, str(path), str(out / unique)))
+    return jobs
+
+
+def is_complete(job: BatchJob) -> bool:
+    return (Path(job.result) / RESULT_REPORT).is_file()
+
+
+def limit_threads(threads: int) -> None:
+    """Keep torch (and OpenMP/BLAS) of this process to `threads` cores, so workers do not oversubscribe."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["MKL_NUM_THREADS"] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_job(job: BatchJob, options: BatchOptions, progress=None) -> Outcome:
+    """Reconstruct one capture into its result folder; any error becomes a failed Outcome with its reason.
+
+    `progress(name, fraction, stage)` is called as the reconstruction goes."""
+    from usr.pipeline import reconstruct_subject
+
+    if options.threads:
+        limit_threads(options.threads)
+    start = time.perf_counter()
+    tell = (lambda stage, f: progress(job.name, f, stage)) if progress is not None else None
+    try:
+        report = reconstruct_subject(Path(job.capture), Path(job.result), options.views, options.resolution,
+                                     options.finetune_steps, Path(options.checkpoint) if options.checkpoint else None,
+                                     progress=tell, layers=options.layers)
+    except (CaptureError, FileNotFoundError, ValueError) as exc:
+        return Outcome(job.name, job.capture, "failed", _one_line(exc), time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 — a batch goes on past one bad subject; the reason is kept
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        reason = f"{type(exc).__name__}: {_one_line(exc)} (at {Path(where.filename).name}:{where.lineno})"
+        return Outcome(job.name, job.capture, "failed", reason, time.perf_counter() - start)
+    warnings = list(report.get("warnings", []))
+    try:
+        metrics = ground_truth_scores(job)
+    except Exception as exc:  # noqa: BLE001 — the result stands; only its scores are missing
+        metrics = {}
+        warnings.append(f"scores against the ground truth failed: {_one_line(exc)}")
+    import torch
+
+    return Outcome(job.name, job.capture, "done", None, time.perf_counter() - start, len(report["views_used"]),
+                   list(report.get("scgs", {}).get("layers", [])), metrics, warnings, torch.get_num_threads())
+
+
+def ground_truth_scores(job: BatchJob) -> dict:
+    """Scores against the capture's ground truth when it has one (synthetic subjects), else {}."""
+    capture = Path(job.capture)
+    if capture_kind(capture) != "subject" or not (capture / "gt").is_dir():
+        return {}
+    from usr.evaluate import evaluate
+
+    scores = evaluate(Path(job.result), capture, samples=5000)
+    keep = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "label_accuracy")
+    return {k: scores[k] for k in keep if isinstance(scores.get(k), float)}
+
+
+def earlier_outcome(job: BatchJob, previous: dict[str, dict]) -> Outcome:
+    """A complete result from an earlier run, as that run's report recorded it (or as its result says)."""
+    row = previous.get(job.name)
+    if row and row.get("status") in ("done", "skipped"):
+        fields = {k: row[k] for k in Outcome.__dataclass_fields__ if k in row}
+        return Outcome(**{**fields, "status": "skipped", "reason": "complete from an earlier run"})
+    import json
+
+    report = json.loads((Path(job.result) / RESULT_REPORT).read_text())
+    return Outcome(job.name, job.capture, "skipped", "complete from an earlier run",
+                   float(report.get("seconds", {}).get("total", 0.0)), len(report.get("views_used", [])),
+                   list(report.get("scgs", {}).get("layers", [])))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text[:600] or type(exc).__name__

@@ -1,0 +1,96 @@
+"""`usr batch`: good subjects done, broken ones reported with their reason, exit code 1, a re-run skips what is
+complete; capture discovery; --fail-fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apps.batch.jobs import plan_jobs
+from data_tools.synth import SynthConfig, synthesize
+from usr.io.nerfstudio import write_transforms
+from usr.io.subject_folder import read_subject
+
+FAST = ["--resolution", "48", "--views", "cam00,cam02,cam04"]
+
+
+@pytest.fixture(scope="module")
+def batch_input(tmp_path_factory) -> Path:
+    """2 good subject folders, 1 transforms.json capture, 2 broken subjects (a missing image, a NaN camera),
+    and a splits.json that is not a capture."""
+    root = tmp_path_factory.mktemp("batch_in")
+    synthesize(root, SynthConfig(subjects=2, views=6, size=80, seed=4343))
+    write_transforms(read_subject(root / "subject_0001"), root / "as_transforms")
+    missing = root / "broken_missing_image"
+    shutil.copytree(root / "subject_0000", missing)
+    next((missing / "images").glob("cam02.*")).unlink()
+    nan = root / "broken_nan_camera"
+    shutil.copytree(root / "subject_0000", nan)
+    doc = json.loads((nan / "cameras.json").read_text())
+    doc["cameras"][1]["K"][0][0] = float("nan")
+    (nan / "cameras.json").write_text(json.dumps(doc))
+    return root
+
+
+def _batch(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "apps.cli", "batch", *args], capture_output=True, text=True, timeout=900)
+
+
+def test_plan_finds_subject_folders_and_transforms_and_nothing_else(batch_input, tmp_path):
+    names = [j.name for j in plan_jobs(batch_input, tmp_path / "out")]
+    assert names == ["as_transforms", "broken_missing_image", "broken_nan_camera", "subject_0000", "subject_0001"]
+    inside = plan_jobs(batch_input, batch_input / "subject_0000")  # OUT inside INPUT is not a capture of the batch
+    assert "subject_0000" not in [j.name for j in inside]
+
+
+def test_batch_goes_on_past_broken_subjects_and_resumes(batch_input, tmp_path):
+    out = tmp_path / "out"
+    run = _batch(str(batch_input), "--out", str(out), "--workers", "2", *FAST)
+    assert run.returncode == 1, run.stderr
+    report = json.loads((out / "report.json").read_text())
+    status = {row["name"]: row for row in report["subjects"]}
+    assert {n: r["status"] for n, r in status.items()} == {
+        "as_transforms": "done", "subject_0000": "done", "subject_0001": "done",
+        "broken_missing_image": "failed", "broken_nan_camera": "failed"}
+    assert "cam02" in status["broken_missing_image"]["reason"] and "images" in status["broken_missing_image"]["reason"]
+    assert "cameras[1].K" in status["broken_nan_camera"]["reason"] and "non-finite" in status["broken_nan_camera"]["reason"]
+    assert status["subject_0000"]["metrics"]["chamfer_cm"] > 0  # ground truth present: scored
+    assert status["as_transforms"]["metrics"] == {}  # a transforms.json capture has none
+    cores = os.cpu_count() or 1
+    assert {status[n]["threads"] for n in ("subject_0000", "subject_0001")} == {max(1, cores // 2)}  # no oversubscription
+    for name in ("as_transforms", "subject_0000", "subject_0001"):
+        assert (out / name / "report.json").is_file() and (out / name / "layers.glb").is_file()
+    assert not (out / "broken_nan_camera").exists()  # nothing half-written
+    page = (out / "report.html").read_text()
+    assert "subject_0000/preview.png" in page and "non-finite" in page
+    assert "broken_missing_image" in run.stderr
+    stamp = (out / "subject_0000" / "report.json").stat().st_mtime_ns
+
+    again = _batch(str(batch_input), "--out", str(out), "--workers", "2", *FAST)
+    assert again.returncode == 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"] == {"done": 0, "skipped": 3, "failed": 2, "cancelled": 0}
+    assert (out / "subject_0000" / "report.json").stat().st_mtime_ns == stamp  # not redone
+    skipped = next(r for r in report["subjects"] if r["name"] == "subject_0000")
+    assert skipped["metrics"]["chamfer_cm"] > 0  # the earlier run's scores are kept
+
+
+def test_fail_fast_cancels_what_has_not_started(batch_input, tmp_path):
+    run = _batch(str(batch_input), "--out", str(tmp_path / "out"), "--fail-fast", *FAST)
+    assert run.returncode == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    # one worker, sorted order: as_transforms is done, the first broken subject fails, the rest never start
+    assert report["summary"] == {"done": 1, "skipped": 0, "failed": 1, "cancelled": 3}
+
+
+def test_an_input_without_captures_is_a_clear_error(tmp_path):
+    run = _batch(str(tmp_path), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2 and "no captures found" in run.stderr
+    run = _batch(str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2 and "not found" in run.stderr
