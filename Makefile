@@ -10,14 +10,14 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: setup demo test test-sam bench clean system-deps
+.PHONY: setup demo test test-sam bench clean system-deps browser-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH_SPEC)
-	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	$(PIP) install -q -c constraints.txt -e ".[dev,app]"
 	$(PY) -c "import torch, open3d, anny; print('torch', torch.__version__, '| open3d', open3d.__version__)"
 	@if $(PIP) list 2>/dev/null | grep -qi '^torchvision '; then echo "torchvision slipped into $(VENV): refusing" >&2; exit 1; fi
 	touch $(STAMP)
@@ -35,8 +35,16 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/usr demo --out $(DEMO_OUT)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
+
+# the browser test drives Debian's chromium (Playwright never downloads a browser here)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium (for the browser test)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # SAM needs torchvision, which breaks the main env's torch: its wiring is tested in a second env (torch 2.14.1 +
 # torchvision 0.29.1 from the local wheel store, segment-anything from PyPI), with the repo on PYTHONPATH.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from apps import batch_cli, capture_cli, demo_cli, parser_cli, recon_cli, smpld_cli, synth_cli, train_cli
+from apps import app_cli, batch_cli, capture_cli, demo_cli, parser_cli, recon_cli, smpld_cli, synth_cli, train_cli
 
 app = typer.Typer(
     name="usr",
@@ -28,6 +28,7 @@ recon_cli.register(app)
 parser_cli.register(app)
 smpld_cli.register(app)
 batch_cli.register(app)
+app_cli.register(app)
 
 
 def main() -> None:

@@ -142,24 +142,17 @@ def tryon(
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
-    from smpl_d.body_model import BodyParams
-    from smpl_d.poses import named_pose
     from smpl_d.store import parse_garment_ref, read_layers
     from smpl_d.swap import tryon as tryon_garment
-    from smpl_d.swap import write_dressed
+    from smpl_d.swap import tryon_params, write_dressed
 
     try:
         source, label = parse_garment_ref(garment)
         read_layers(source)
         model = _model(body_model, model_path)
-        if pose == "rest":
-            pose_array = np.zeros((len(model.joint_names), 3))
-        elif model.name == "anny":
-            pose_array = model.pose_from_rotations(named_pose(pose).rotations)
-        else:
-            raise ValueError(f"--pose {pose!r}: the {model.name} model has only the rest pose preset")
+        tryon_params(model, model.default_shape(), pose, np.zeros(3))  # a bad --pose fails before any fitting
         source_fit = _fits([source], model)[source]
-        params = BodyParams(model.name, parse_shape(shape, model), pose_array, np.zeros(3), source_fit.params.translation)
+        params = tryon_params(model, parse_shape(shape, model), pose, source_fit.params.translation)
         dressed = tryon_garment(source, label, model, source_fit, params)
         write_dressed(out, dressed)
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:

@@ -174,6 +174,24 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
     return Dressed(layers, target_fit, report, {**kept_rest, label: rest.npz_bytes()})
 
 
+TRYON_POSES = ("a_pose", "t_pose", "relaxed", "rest")
+
+
+def tryon_params(model: BodyModel, shape: np.ndarray, pose: str, translation: np.ndarray) -> BodyParams:
+    """The parametric body of a try-on: `shape`, a pose preset (anny: a_pose, t_pose, relaxed; any model: rest)."""
+    from smpl_d.poses import named_pose
+
+    if pose not in TRYON_POSES:
+        raise ValueError(f"pose {pose!r}: known presets are {', '.join(TRYON_POSES)}")
+    if pose == "rest":
+        pose_array = np.zeros((len(model.joint_names), 3))
+    elif model.name == "anny":
+        pose_array = model.pose_from_rotations(named_pose(pose).rotations)
+    else:
+        raise ValueError(f"pose {pose!r}: the {model.name} model has only the rest pose preset")
+    return BodyParams(model.name, np.asarray(shape, dtype=np.float64), pose_array, np.zeros(3), np.asarray(translation))
+
+
 def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
     """A parametric body (`params`) wearing A's layer `label`."""
     source_layers = read_layers(garment_result)

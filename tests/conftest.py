@@ -26,3 +26,26 @@ def cached_subject(seed: int, pose: str | None = None, garments: tuple[str, ...]
 
     kinds = (pose,) if pose else ("a_pose", "t_pose", "relaxed", "random")
     return make_subject(f"test_{seed}", seed, kinds)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The try-on page served in this process on a free port (small reconstructions, a short body fit)."""
+    import socket
+
+    from apps.web.ui import build_page
+    from apps.web.workspace import Workspace
+    from smpl_d.fit import FitConfig
+
+    quick_fit = FitConfig(facings=2, start_poses=("a_pose",), steps_global=10, steps_start_pose=10, steps_pose=40,
+                          steps_shape=40)
+    root = tmp_path_factory.mktemp("app")
+    page = build_page(Workspace(root, resolution=96, fit_config=quick_fit))
+    page.queue(default_concurrency_limit=1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    page.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                allowed_paths=[str(root)], max_file_size="50mb")
+    yield f"http://127.0.0.1:{port}/"
+    page.close()

@@ -1,0 +1,164 @@
+"""What the try-on page does, without Gradio (so it is tested directly and the page stays a thin layer).
+
+Everything a visitor makes lives in their session folder under the workspace root; a session folder is removed
+when the session ends, and the whole workspace when the app stops (if it was a temporary one).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from usr.io.atomic import atomic_dir, write_bytes_atomic
+
+Progress = Callable[[float, str], None]  # (fraction, what is happening)
+SAMPLES = {"Sample A": 3, "Sample B": 11}  # synthetic subjects (seeds), generated on first use
+SAMPLE_VIEWS, SAMPLE_SIZE, SAMPLE_INPUT_VIEWS = 8, 256, 4
+GARMENT_ORDER = ("upper", "lower", "dress", "outer", "shoes", "hair")
+
+
+@dataclass
+class Person:
+    """A result folder the visitor made (a reconstruction, or a swap / try-on)."""
+
+    name: str
+    result: Path
+
+    def layer_names(self) -> list[str]:
+        from smpl_d.store import read_layers
+
+        return list(read_layers(self.result))
+
+    def garments(self) -> list[str]:
+        return [n for n in GARMENT_ORDER if n in self.layer_names()]
+
+
+class Workspace:
+    def __init__(self, root: Path, resolution: int = 192, fit_config=None):
+        self.root, self.resolution, self.fit_config = Path(root), resolution, fit_config
+        (self.root / "samples").mkdir(parents=True, exist_ok=True)
+        (self.root / "sessions").mkdir(parents=True, exist_ok=True)
+        self._model = None
+
+    # sessions -------------------------------------------------------------------------------------------------
+    def new_session(self) -> Path:
+        path = self.root / "sessions" / uuid.uuid4().hex
+        path.mkdir(parents=True)
+        return path
+
+    def end_session(self, session: Path | str | None) -> None:
+        if session and Path(session).parent == self.root / "sessions":
+            shutil.rmtree(session, ignore_errors=True)
+
+    # inputs ---------------------------------------------------------------------------------------------------
+    def sample(self, name: str, progress: Progress | None = None) -> Path:
+        """The bundled sample's subject folder (made deterministically from its seed the first time)."""
+        from data_tools.synth import SynthConfig, subject_name, synthesize
+
+        if name not in SAMPLES:
+            raise ValueError(f"unknown sample {name!r}; samples: {', '.join(SAMPLES)}")
+        folder = self.root / "samples" / f"seed{SAMPLES[name]}"
+        if not folder.is_dir():
+            if progress:
+                progress(0.0, f"making {name} (once)")
+            with atomic_dir(folder) as tmp:
+                synthesize(tmp, SynthConfig(subjects=1, views=SAMPLE_VIEWS, size=SAMPLE_SIZE, seed=SAMPLES[name]))
+        return folder / subject_name(0)
+
+    def upload(self, files: list[Path], session: Path) -> Path:
+        from apps.web.uploads import unpack_upload
+
+        return unpack_upload(files, Path(session) / "uploads" / uuid.uuid4().hex[:8])
+
+    # reconstruction -------------------------------------------------------------------------------------------
+    def reconstruct(self, capture: Path, session: Path, name: str, progress: Progress | None = None) -> Person:
+        from usr.io.any_capture import read_capture
+        from usr.pipeline import reconstruct_subject
+        from usr.views import spread_views
+
+        names = read_capture(capture, load_images=False).camera_names
+        views = spread_views(names, SAMPLE_INPUT_VIEWS) if len(names) > SAMPLE_INPUT_VIEWS else None
+        out = Path(session) / "people" / _slug(name)
+        tell = (lambda stage, f: progress(f, f"reconstructing: {stage}")) if progress else None
+        reconstruct_subject(capture, out, views, self.resolution, progress=tell)
+        return Person(name, out)
+
+    def view(self, person: Person, layers: list[str]) -> Path:
+        """A GLB of the chosen layers (body first, garments outside in order)."""
+        from smpl_d.store import ordered_layers, read_layers
+        from usr.scgs.layers import layers_glb
+
+        chosen = {n: layer for n, layer in read_layers(person.result).items() if n in layers}
+        if not chosen:
+            raise ValueError("choose at least one layer to show")
+        path = person.result.parent.parent / "views" / f"{person.result.name}-{'-'.join(sorted(chosen))}.glb"
+        write_bytes_atomic(path, layers_glb(ordered_layers(chosen)))
+        return path
+
+    def download(self, person: Person) -> Path:
+        """The result folder as a zip (GLB, OBJ layers, report, preview)."""
+        base = person.result.parent.parent / "downloads" / person.result.name
+        base.parent.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.make_archive(str(base), "zip", person.result))
+
+    # SMPL-D ---------------------------------------------------------------------------------------------------
+    @property
+    def model(self):
+        if self._model is None:
+            from smpl_d.backends import load_body_model
+
+            self._model = load_body_model("anny")
+        return self._model
+
+    def fit(self, person: Person, progress: Progress | None = None):
+        """The person's fitted body (fitted now, about 40 s, and kept in the result folder, if not yet)."""
+        from smpl_d.fit import FitConfig
+        from smpl_d.pipeline import fit_result, steps_of
+        from smpl_d.store import SMPL_D_FILE, load_fit
+
+        if not (person.result / SMPL_D_FILE).is_file():
+            cfg = self.fit_config or FitConfig()
+            total, done = steps_of(cfg), [0]
+
+            def step() -> None:
+                done[0] += 1
+                if progress and done[0] % 10 == 0:
+                    progress(done[0] / total, f"fitting the body of {person.name}")
+
+            fit_result(person.result, self.model, cfg, progress=step)
+        return load_fit(person.result)
+
+    def swap(self, source: Person, garment: str, target: Person, session: Path, progress: Progress | None = None) -> Person:
+        from smpl_d.swap import swap, write_dressed
+
+        fits = {source.result: self.fit(source, progress), target.result: self.fit(target, progress)}
+        dressed = swap(source.result, garment, target.result, self.model, fits)
+        name = f"{target.name} wearing {source.name}'s {garment}"
+        return Person(name, write_dressed(Path(session) / "people" / _slug(name), dressed))
+
+    def tryon(self, source: Person, garment: str, phenotypes: dict[str, float], pose: str, session: Path,
+              progress: Progress | None = None) -> Person:
+        from smpl_d.swap import tryon, tryon_params, write_dressed
+
+        fit = self.fit(source, progress)
+        params = tryon_params(self.model, self.model.shape_from_phenotypes(phenotypes), pose, fit.params.translation)
+        dressed = tryon(source.result, garment, self.model, fit, params)
+        name = f"{source.name}'s {garment} on a body ({pose})"
+        return Person(name, write_dressed(Path(session) / "people" / _slug(name), dressed))
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "person"
+
+
+def preview_of(person: Person) -> np.ndarray | None:
+    from PIL import Image
+
+    path = person.result / "preview.png"
+    return np.asarray(Image.open(path).convert("RGB")) if path.is_file() else None
