@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH_SPEC)
-	$(PIP) install -q -c constraints.txt -e ".[dev,app]"
+	$(PIP) install -q -c constraints.txt -e ".[dev,app,fed]"
 	$(PY) -c "import torch, open3d, anny; print('torch', torch.__version__, '| open3d', open3d.__version__)"
 	@if $(PIP) list 2>/dev/null | grep -qi '^torchvision '; then echo "torchvision slipped into $(VENV): refusing" >&2; exit 1; fi
 	touch $(STAMP)

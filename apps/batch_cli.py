@@ -30,6 +30,8 @@ def batch(
     finetune_steps: int = typer.Option(0, "--finetune-steps", min=0, help="Per-subject fine-tune steps (0 = feed-forward)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Field checkpoint (default: the embedded model)."),
     layers: bool = typer.Option(True, "--layers/--no-layers", help="Separate the garments into layers (SCGS)."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run the subjects as tasks on an existing Ray cluster: its "
+                                      "address, or auto (INPUT and OUT on a filesystem every node sees)."),
 ) -> None:
     from apps.batch.jobs import BatchOptions, earlier_outcome, is_complete, plan_jobs
     from apps.batch.local import run_local
@@ -54,11 +56,21 @@ def batch(
     typer.echo(f"{len(jobs)} captures in {source}: {len(todo)} to reconstruct, {len(skipped)} complete already", err=True)
     start = time.perf_counter()
     outcomes = list(skipped)
-    with BatchProgress(len(todo)) as bars:
-        for outcome in run_local(todo, options, workers, bars.subject, fail_fast):
-            outcomes.append(outcome)
-            bars.finished(outcome)
-    meta = run_meta(source, workers, time.perf_counter() - start, asdict(options))
+    if ray:
+        from apps.batch.ray_runner import run_ray
+
+        runner = lambda progress: run_ray(todo, options, ray, workers, progress, fail_fast)  # noqa: E731
+    else:
+        runner = lambda progress: run_local(todo, options, workers, progress, fail_fast)  # noqa: E731
+    try:
+        with BatchProgress(len(todo)) as bars:
+            for outcome in runner(bars.subject):
+                outcomes.append(outcome)
+                bars.finished(outcome)
+    except RuntimeError as exc:
+        typer.echo(f"✗ {exc}", err=True)
+        raise typer.Exit(2)
+    meta = run_meta(source, workers, time.perf_counter() - start, asdict(options)) | {"ray": ray}
     report_json, report_html = write_reports(out, outcomes, meta)
     counts = summary(outcomes)
     typer.echo(f"{counts['done']} done, {counts['skipped']} skipped (complete), {counts['failed']} failed"

@@ -94,3 +94,39 @@ def test_an_input_without_captures_is_a_clear_error(tmp_path):
     assert run.returncode == 2 and "no captures found" in run.stderr
     run = _batch(str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
     assert run.returncode == 2 and "not found" in run.stderr
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """A local Ray head started for the test (2 CPUs, no dashboard), stopped afterwards."""
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ray_bin = str(Path(sys.executable).parent / "ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    temp = tmp_path_factory.mktemp("ray")
+    subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                    "--object-store-memory=100000000", "--disable-usage-stats", f"--temp-dir={temp}"],
+                   check=True, capture_output=True, env=env, timeout=180)
+    yield f"127.0.0.1:{port}"
+    subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)
+
+
+def test_ray_runs_the_same_subjects_with_the_same_results(batch_input, ray_cluster, tmp_path):
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert _batch(str(batch_input), "--out", str(local), "--workers", "2", *FAST).returncode == 1
+    run = _batch(str(batch_input), "--out", str(remote), "--workers", "2", "--ray", ray_cluster, *FAST)
+    assert run.returncode == 1, run.stderr
+    rows = {}
+    for out in (local, remote):
+        report = json.loads((out / "report.json").read_text())
+        rows[out] = {r["name"]: {k: v for k, v in r.items() if k not in ("seconds",)} for r in report["subjects"]}
+    assert rows[local] == rows[remote]  # statuses, reasons, layers, scores, threads
+    for name, row in rows[local].items():
+        if row["status"] == "done":
+            for f in ("full.obj", "layers.glb", "face_labels.npy"):
+                assert (local / name / f).read_bytes() == (remote / name / f).read_bytes(), (name, f)
+    assert json.loads((remote / "report.json").read_text())["ray"] == ray_cluster
