@@ -52,11 +52,23 @@ def test_sample_layers_tryon_and_swap(client):
     assert garment in swapped[1]["value"] and "body" in swapped[1]["value"]
 
 
-def test_a_hostile_zip_is_refused_and_the_server_stays_up(client, tmp_path):
-    bad = tmp_path / "escape.zip"
-    with zipfile.ZipFile(bad, "w") as zf:
+def _hostile_zips(folder: Path) -> dict[str, Path]:
+    escape, many, bomb = folder / "escape.zip", folder / "many.zip", folder / "bomb.zip"
+    with zipfile.ZipFile(escape, "w") as zf:
         zf.writestr("../../outside.txt", "x")
-    with pytest.raises(Exception, match="points outside the folder"):
-        client.predict([handle_file(str(bad))], api_name="/upload")
-    out = client.predict(A, api_name="/sample")  # still serving (the sample is cached in this session's state)
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(10_000):
+            zf.writestr(f"f{i}.txt", b"")
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
+            zf.open("zeros.bin", "w", force_zip64=True) as f:
+        for _ in range(64):  # 1 GiB of zeros in a ~4 MB file
+            f.write(bytes(1 << 24))
+    return {"points outside the folder": escape, "10000 entries": many, "1024 MB": bomb}
+
+
+def test_hostile_zips_are_refused_and_the_server_stays_up(client, tmp_path):
+    for message, archive in _hostile_zips(tmp_path).items():
+        with pytest.raises(Exception, match=message):
+            client.predict([handle_file(str(archive))], api_name="/upload")
+    out = client.predict(A, api_name="/sample")  # still serving
     assert out[0]["value"] == A
