@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from apps import app_cli, batch_cli, capture_cli, demo_cli, parser_cli, recon_cli, smpld_cli, synth_cli, train_cli
+from apps import app_cli, batch_cli, capture_cli, fed_cli, demo_cli, parser_cli, recon_cli, smpld_cli, synth_cli, train_cli
 
 app = typer.Typer(
     name="usr",
@@ -29,6 +29,7 @@ parser_cli.register(app)
 smpld_cli.register(app)
 batch_cli.register(app)
 app_cli.register(app)
+fed_cli.register(app)
 
 
 def main() -> None:

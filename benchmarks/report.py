@@ -147,7 +147,9 @@ def smpld_section(results: list[dict]) -> list[str]:
                   "Body error = mean vertex distance to the ground-truth body (same anny topology), cm at 1.8 m; *under the",
                   "clothes* = vertices whose nearest clothed-surface face is a garment or hair. Swap = each subject's upper",
                   "garment onto the next subject, then back onto its own body; edge-length change against the garment on",
-                  "its own body; swap-back Chamfer between the returned and the original garment vertices (cm).", "",
+                  "its own body; swap-back Chamfer between the returned and the original garment vertices (cm). A moved",
+                  "garment keeps its own clearance from the skin and how it was tucked under inner layers, and the fitted",
+                  "body's D tucks it under garments it sticks out of (docs/ARCHITECTURE.md, decisions).", "",
                   "Data: the reconstruction benchmark's subjects (`usr data synth` seeds 2001 and 2002 above).", "",
                   f"Reproduce: `{r['command']}`", "",
                   "| input | subjects | body error cm (all) | under the clothes cm | skin cm | fit s | swaps | garment vertices "
@@ -158,6 +160,8 @@ def smpld_section(results: list[dict]) -> list[str]:
                     f"{row['swap_back_chamfer_cm']:.2f} / {row['swap_back_chamfer_max_cm']:.2f}") if row.get("swaps") else "0 | – | – | –"
             lines.append(f"| {kind} | {row['subjects']} | {row['body_vertex_error_cm']:.2f} | {row['under_clothes_error_cm']:.2f} | "
                          f"{row['skin_error_cm']:.2f} | {row['fit_seconds']:.0f} | {swap} |")
+        if r.get("note"):
+            lines += ["", r["note"]]
         for kind in s:
             errs = [b["under_clothes_error_cm"] for b in r["bodies"] if b["input"] == kind]
             bad = [e for e in errs if e > 10.0]

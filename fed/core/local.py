@@ -6,6 +6,8 @@
   with learning rate η the studio's variate becomes c_i⁺ = c_i − c + (x − y) / (K η) ("option II") and the studio
   returns Δc = c_i⁺ − c_i; c_i stays in the studio's own state between rounds.
 `loss_at(model, step)` gives the studio's loss on its batch for that step (the caller owns data and batches).
+The step itself is plain SGD (the textbook form of all three) or Adam (how the field trains; the FedProx and
+SCAFFOLD terms are then added to the gradient Adam sees, and SCAFFOLD's variate formula becomes an approximation).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class LocalConfig:
     steps: int = 10
     lr: float = 0.01
     mu: float = 0.01  # FedProx proximal weight
+    optimizer: str = "sgd"  # sgd | adam
 
 
 @dataclass
@@ -52,6 +55,9 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
         studio_control = np.zeros(size) if studio_control is None else studio_control
         correction = _split(server_control - studio_control, params)
     anchor = _split(global_weights, params) if config.algorithm == "fedprox" else None
+    if config.optimizer not in ("sgd", "adam"):
+        raise ValueError(f"unknown local optimizer {config.optimizer!r}; known: sgd, adam")
+    adam = torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam" else None
     loss = torch.tensor(0.0)
     for step in range(config.steps):
         for p in params:
@@ -65,7 +71,12 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
                     g = g + config.mu * (p - anchor[i])
                 if scaffold:
                     g = g + correction[i]
-                p -= config.lr * g
+                if adam is None:
+                    p -= config.lr * g
+                else:
+                    p.grad = g
+            if adam is not None:
+                adam.step()
     weights = model_vector(model)
     if not scaffold:
         return LocalResult(weights, None, None, float(loss.detach()))

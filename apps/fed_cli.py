@@ -1,0 +1,66 @@
+"""`usr fed simulate`: studios co-training the reconstruction field on this machine (Flower simulation)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+ALGORITHMS = {  # --alg → (studio's local algorithm, server optimizer, server learning rate)
+    "fedavg": ("fedavg", "fedavg", 1.0), "fedprox": ("fedprox", "fedavg", 1.0), "scaffold": ("scaffold", "fedavg", 1.0),
+    "fedavgm": ("fedavg", "fedavgm", 0.5), "fedadagrad": ("fedavg", "fedadagrad", 0.01),
+    "fedyogi": ("fedavg", "fedyogi", 0.01), "fedadam": ("fedavg", "fedadam", 0.01),
+}
+
+
+def register(app: typer.Typer) -> None:
+    fed = typer.Typer(help="Federated co-training of the reconstruction field (Flower).", no_args_is_help=True)
+    fed.command("simulate", help="K studios on this machine (Flower simulation, CPU); without --data, small "
+                                 "synthetic studios are made first.")(simulate)
+    app.add_typer(fed, name="fed")
+
+
+def simulate(
+    studios: int = typer.Option(3, "--studios", min=1, help="Number of studios (virtual SuperNodes)."),
+    rounds: int = typer.Option(2, "--rounds", min=1, help="Federated rounds."),
+    alg: str = typer.Option("fedavg", "--alg", help=f"One of: {', '.join(ALGORITHMS)}."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder with studio_0/, studio_1/ … (subject folders + "
+                                        "splits.json each). Default: small synthetic studios made here."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Checkpoints (field.pt, server_state.npz, history.json); "
+                                       "a run with the same --out resumes. Default: a temporary folder."),
+    rule: str = typer.Option("mean", "--rule", help="Aggregation: mean, median, trimmed-mean, krum, multi-krum."),
+    clip: float = typer.Option(0.0, "--clip", min=0.0, help="Clip every update to this norm first (0: off)."),
+    local_steps: int = typer.Option(20, "--local-steps", min=1, help="Training steps per studio per round."),
+    seed: int = typer.Option(0, "--seed"),
+    verbose: bool = typer.Option(False, "--verbose", help="Flower's and Ray's own logs too."),
+) -> None:
+    from fed.settings import FedSettings
+    from fed.simulate import default_studios
+    from fed.simulate import simulate as run
+
+    if alg not in ALGORITHMS:
+        raise typer.BadParameter(f"--alg {alg!r}: known: {', '.join(ALGORITHMS)}")
+    local, server, server_lr = ALGORITHMS[alg]
+    out = out or Path(tempfile.mkdtemp(prefix="usr-fed-"))
+    if data is None:
+        data = default_studios(out / "studios", studios,
+                               progress=lambda k, n, what: typer.echo(f"studios: {k + 1}/{n} {what}", err=True))
+    missing = [k for k in range(studios) if not (data / f"studio_{k}").is_dir()]
+    if missing:
+        typer.echo(f"✗ {data}: no studio_{missing[0]}/ (expected studio_0 … studio_{studios - 1})", err=True)
+        raise typer.Exit(1)
+    settings = FedSettings(rounds=rounds, algorithm=local, server_optimizer=server, server_lr=server_lr, rule=rule,
+                           clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data))
+
+    def on_round(record: dict) -> None:
+        scores = ", ".join(f"{k} {record[k]:.3f}" for k in ("train_loss", "val_psnr", "val_iou") if record.get(k) is not None)
+        typer.echo(f"round {record['round']}/{rounds}: {len(record['used'])}/{record['studios']} studios used; "
+                   f"{scores}; {record['seconds']:.0f} s", err=True)
+        for line in record["dropped"] + record["rejected"]:
+            typer.echo(f"  ! {line}", err=True)
+
+    typer.echo(f"usr fed simulate: {studios} studios, {rounds} rounds, {alg}, aggregation {rule} → {out}", err=True)
+    run(settings, studios, on_round, verbose)
+    typer.echo(f"wrote {out / 'field.pt'} (usr reconstruct --checkpoint), {out / 'history.json'}")

@@ -1,0 +1,85 @@
+"""The studio's Flower ClientApp (Message API): trains the field on the studio's own subjects, evaluates it on the
+studio's held-out ones. Only weights (and SCAFFOLD's control variate) leave the studio, never images or meshes.
+
+Its data: node config `data-dir` (deployment: `flower-supernode --node-config "data-dir=/studio/subjects"`), or in
+a simulation `<studios-dir>/studio_<partition-id>`. SCAFFOLD's variate c_i stays in the node's context.state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
+from flwr.clientapp import ClientApp
+
+from fed.core.local import LocalConfig
+from fed.settings import FedSettings
+from fed.task import TaskConfig, initial_field, set_field, studio_data, train_round
+
+app = ClientApp()
+_cache: dict[str, tuple] = {}  # per data folder: the field object and the loaded subjects (a node's process keeps them)
+
+
+def studio_folder(context: Context, settings: FedSettings) -> Path:
+    if "data-dir" in context.node_config:
+        return Path(str(context.node_config["data-dir"]))
+    if settings.studios_dir and "partition-id" in context.node_config:
+        return Path(settings.studios_dir) / f"studio_{int(context.node_config['partition-id'])}"
+    raise ValueError("this node has no data: start it with --node-config data-dir=FOLDER")
+
+
+def _studio(context: Context, settings: FedSettings) -> tuple:
+    folder = studio_folder(context, settings)
+    key = f"{folder}|{settings.work_size}"
+    if key not in _cache:
+        field, _ = initial_field(Path(settings.initial_checkpoint) if settings.initial_checkpoint else None)
+        _cache[key] = (field, studio_data(folder, settings.work_size))
+    return _cache[key]
+
+
+def _settings(msg: Message) -> FedSettings:
+    return FedSettings.from_mapping(dict(msg.content["config"]))
+
+
+@app.train()
+def train(msg: Message, context: Context) -> Message:
+    settings = _settings(msg)
+    field, data = _studio(context, settings)
+    weights = msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64)
+    server_round = int(msg.content["config"]["server-round"])
+    scaffold = settings.algorithm == "scaffold"
+    server_control = msg.content["control"].to_numpy_ndarrays()[0] if scaffold and "control" in msg.content else None
+    studio_control = None
+    if scaffold and "scaffold" in context.state:
+        studio_control = context.state["scaffold"].to_numpy_ndarrays()[0]
+    local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer)
+    task = TaskConfig(settings.local_steps, settings.rays, settings.samples, settings.work_size, settings.local_lr,
+                      settings.local_optimizer, settings.seed)
+    result = train_round(field, data, weights, task, local, server_round, int(context.node_id) % 100_003,
+                         server_control, studio_control)
+    content = RecordDict({
+        "arrays": ArrayRecord.from_numpy_ndarrays([result.weights]),
+        "metrics": MetricRecord({"num-examples": len(data.train), "train_loss": result.loss,
+                                 "generated": len(data.generated)}),
+    })
+    if scaffold:
+        context.state["scaffold"] = ArrayRecord.from_numpy_ndarrays([result.control])
+        content["control"] = ArrayRecord.from_numpy_ndarrays([result.control_delta])
+    return Message(content=content, reply_to=msg)
+
+
+@app.evaluate()
+def evaluate(msg: Message, context: Context) -> Message:
+    from usr.training.batches import load_subjects
+    from usr.training.trainer import validate
+
+    settings = _settings(msg)
+    field, data = _studio(context, settings)
+    set_field(field, msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64))
+    scores = [validate(field, s) for s in load_subjects(data.root, data.held_out, settings.work_size)]
+    metrics = {"num-examples": len(scores)}
+    if scores:
+        metrics |= {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=msg)
+

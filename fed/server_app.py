@@ -1,0 +1,157 @@
+"""The Flower ServerApp (Message API): every round, the global field goes to the studios, their updates are
+screened and aggregated by fed.core, the server optimizer steps, the studios evaluate on their held-out subjects.
+
+A studio that drops out (no reply, or an error) is left out of that round; a broken update (NaN, wrong shape,
+absurd norm) is rejected with a log line naming the studio. Weights, the server optimizer's state, SCAFFOLD's
+server variate and the history are checkpointed after every round (atomically); a run started with the same
+checkpoint folder resumes from the last round done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
+from flwr.serverapp import Grid, ServerApp
+
+from fed.core.rounds import RoundConfig, server_round
+from fed.core.server_opt import ServerOptConfig, ServerOptimizer
+from fed.core.weights import StudioUpdate
+from fed.settings import FedSettings
+from fed.task import field_vector, initial_field, set_field
+from usr.io.atomic import write_bytes_atomic, write_json_atomic
+
+log = logging.getLogger("usr.fed")
+STATE_FILE, FIELD_FILE, HISTORY_FILE = "server_state.npz", "field.pt", "history.json"
+
+
+def make_server_app(settings: FedSettings | None = None, on_round=None) -> ServerApp:
+    """A ServerApp for `settings` (None: from the run config). `on_round(record)` sees each round's summary."""
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        run(grid, FedSettings.from_mapping(dict(context.run_config), settings), on_round)
+
+    return app
+
+
+def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
+    field, state = initial_field(Path(s.initial_checkpoint) if s.initial_checkpoint else None)
+    weights = field_vector(field)
+    optimizer = ServerOptimizer(ServerOptConfig(s.server_optimizer, lr=s.server_lr), weights.size)
+    control = np.zeros(weights.size) if s.algorithm == "scaffold" else None
+    history: list[dict] = []
+    folder = Path(s.checkpoint_dir) if s.checkpoint_dir else None
+    if folder and (folder / STATE_FILE).is_file():
+        weights, control, history = resume(folder, optimizer, weights.size)
+        log.info("resuming after round %d from %s", optimizer.rounds, folder)
+    round_cfg = RoundConfig(s.rule, s.byzantine, s.clip or None, s.max_update_norm)
+    config = {k.replace("_", "-"): v for k, v in vars(s).items()}
+    for rnd in range(optimizer.rounds + 1, s.rounds + 1):
+        t0 = time.perf_counter()
+        nodes = sorted(grid.get_node_ids())
+        content = RecordDict({"arrays": ArrayRecord.from_numpy_ndarrays([weights]),
+                              "config": ConfigRecord({**config, "server-round": rnd})})
+        if control is not None:
+            content["control"] = ArrayRecord.from_numpy_ndarrays([control])
+        replies = list(grid.send_and_receive(
+            [Message(content=content, message_type=MessageType.TRAIN, dst_node_id=n) for n in nodes], timeout=s.timeout))
+        updates, dropped = _updates(replies, weights, nodes)
+        outcome = server_round(weights, updates, optimizer, round_cfg, control, len(nodes))
+        for line in dropped + outcome.rejected:
+            log.warning("round %d: %s", rnd, line)
+        weights, control = outcome.weights, outcome.server_control
+        metrics = evaluate(grid, weights, config, rnd, s.timeout)
+        record = {"round": rnd, "studios": len(nodes), "used": outcome.used, "dropped": dropped,
+                  "rejected": outcome.rejected, "train_loss": _mean([u[1] for u in _losses(replies)]),
+                  **metrics, "seconds": round(time.perf_counter() - t0, 1)}
+        history.append(record)
+        if folder:
+            checkpoint(folder, set_field(field, weights), state, optimizer, control, history)
+        if on_round:
+            on_round(record)
+    return {"weights": weights, "history": history}
+
+
+def _updates(replies: list[Message], weights: np.ndarray, nodes: list[int]) -> tuple[list[StudioUpdate], list[str]]:
+    updates, dropped, answered = [], [], set()
+    for reply in replies:
+        node = reply.metadata.src_node_id
+        answered.add(node)
+        if reply.has_error():
+            dropped.append(f"studio {node}: failed this round ({reply.error.reason}); left out")
+            continue
+        try:
+            new = reply.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64)
+            samples = int(reply.content["metrics"]["num-examples"])
+            control = reply.content["control"].to_numpy_ndarrays()[0] if "control" in reply.content else None
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            dropped.append(f"studio {node}: malformed reply ({exc}); left out")
+            continue
+        delta = new - weights if new.shape == weights.shape else new
+        updates.append(StudioUpdate(str(node), delta, samples, control))
+    dropped += [f"studio {n}: no reply this round; left out" for n in nodes if n not in answered]
+    return updates, dropped
+
+
+def _losses(replies: list[Message]):
+    for r in replies:
+        if not r.has_error() and "metrics" in r.content and "train_loss" in r.content["metrics"]:
+            yield r.metadata.src_node_id, float(r.content["metrics"]["train_loss"])
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def evaluate(grid: Grid, weights: np.ndarray, config: dict, rnd: int, timeout: float) -> dict:
+    """The studios' scores of the global field on their held-out subjects, weighted by how many they hold."""
+    content = RecordDict({"arrays": ArrayRecord.from_numpy_ndarrays([weights]),
+                          "config": ConfigRecord({**config, "server-round": rnd})})
+    replies = grid.send_and_receive([Message(content=content, message_type=MessageType.EVALUATE, dst_node_id=n)
+                                     for n in sorted(grid.get_node_ids())], timeout=timeout)
+    rows = [r.content["metrics"] for r in replies if not r.has_error() and "metrics" in r.content]
+    total = sum(int(m["num-examples"]) for m in rows)
+    if not total:
+        return {}
+    keys = [k for k in rows[0] if k != "num-examples"]
+    return {k: float(sum(float(m[k]) * int(m["num-examples"]) for m in rows if k in m) / total) for k in keys}
+
+
+def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, control, history: list[dict]) -> None:
+    """Everything a resumed run needs, each file written atomically; the field also as a normal checkpoint
+    (`usr reconstruct --checkpoint FOLDER/field.pt`)."""
+    import io
+
+    from usr.training.checkpoint import save_checkpoint
+
+    folder.mkdir(parents=True, exist_ok=True)
+    opt = optimizer.state_dict()
+    buf = io.BytesIO()
+    np.savez(buf, weights=field_vector(field), m=opt["m"], v=opt["v"], rounds=opt["rounds"],
+             config=json.dumps(opt["config"]), control=control if control is not None else np.zeros(0),
+             history=json.dumps(history))
+    save_checkpoint(folder / FIELD_FILE, field, int(opt["rounds"]), extra={**state.get("extra", {}), "federated_rounds": int(opt["rounds"])})
+    write_json_atomic(folder / HISTORY_FILE, history)  # for people; the state file holds its own copy
+    write_bytes_atomic(folder / STATE_FILE, buf.getvalue())  # one file: a round is in it whole or not at all
+
+
+def resume(folder: Path, optimizer: ServerOptimizer, size: int) -> tuple[np.ndarray, np.ndarray | None, list[dict]]:
+    from usr.io.npz import read_npz
+
+    arrays = read_npz(folder / STATE_FILE, ("weights", "m", "v", "rounds", "config", "control", "history"),
+                      "federation state")
+    if arrays["weights"].shape != (size,):
+        raise ValueError(f"{folder / STATE_FILE}: {arrays['weights'].size} weights, the model has {size}")
+    optimizer.load_state_dict({"config": json.loads(str(arrays["config"])), "m": arrays["m"], "v": arrays["v"],
+                               "rounds": int(arrays["rounds"])})
+    control = arrays["control"] if arrays["control"].size else None
+    return arrays["weights"].astype(np.float64), control, json.loads(str(arrays["history"]))
+
+
+app = make_server_app()

@@ -1,0 +1,42 @@
+"""What a federated run is set to: one dataclass, filled from defaults, the Flower run config (deployment:
+[tool.flwr.app.config] or `flwr run --run-config`), or `usr fed simulate` options. The server sends the studios
+what they need each round, so a studio needs only its data folder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class FedSettings:
+    rounds: int = 2
+    algorithm: str = "fedavg"  # local: fedavg | fedprox | scaffold
+    server_optimizer: str = "fedavg"  # fedavg | fedavgm | fedadagrad | fedyogi | fedadam
+    server_lr: float = 1.0
+    rule: str = "mean"  # mean | median | trimmed-mean | krum | multi-krum
+    byzantine: int = 1
+    clip: float = 0.0  # 0: no clipping
+    max_update_norm: float = 1e4
+    local_steps: int = 20
+    local_lr: float = 5e-3
+    local_optimizer: str = "adam"
+    mu: float = 0.01
+    rays: int = 256
+    samples: int = 32
+    work_size: int = 96
+    seed: int = 0
+    timeout: float = 3600.0  # seconds the server waits for a round's replies; late or dead studios are dropped
+    checkpoint_dir: str = ""  # round checkpoints (resume from the last one); "" = none
+    studios_dir: str = ""  # simulation: studio k's data is <studios_dir>/studio_<k> (deployment: node config data-dir)
+    initial_checkpoint: str = ""  # "" = the embedded field
+
+    @classmethod
+    def from_mapping(cls, values: dict, base: "FedSettings | None" = None) -> "FedSettings":
+        """`base` (or the defaults) with the known keys of `values` (kebab-case or snake_case) converted."""
+        out = asdict(base or cls())
+        types = {f.name: type(out[f.name]) for f in fields(cls)}
+        for key, value in values.items():
+            name = str(key).replace("-", "_")
+            if name in types:
+                out[name] = types[name](value)
+        return cls(**out)
