@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from fed.core.local import LocalConfig
@@ -42,6 +42,13 @@ def _settings(msg: Message) -> FedSettings:
     return FedSettings.from_mapping(dict(msg.content["config"]))
 
 
+def _studio_seed(folder: Path) -> int:
+    """A seed of the studio's own (its folder's name): the same batches in every run, whatever node id it gets."""
+    import zlib
+
+    return zlib.crc32(folder.name.encode()) % 100_003
+
+
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     settings = _settings(msg)
@@ -56,12 +63,13 @@ def train(msg: Message, context: Context) -> Message:
     local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer)
     task = TaskConfig(settings.local_steps, settings.rays, settings.samples, settings.work_size, settings.local_lr,
                       settings.local_optimizer, settings.seed)
-    result = train_round(field, data, weights, task, local, server_round, int(context.node_id) % 100_003,
+    result = train_round(field, data, weights, task, local, server_round, _studio_seed(data.root),
                          server_control, studio_control)
     content = RecordDict({
         "arrays": ArrayRecord.from_numpy_ndarrays([result.weights]),
         "metrics": MetricRecord({"num-examples": len(data.train), "train_loss": result.loss,
                                  "generated": len(data.generated)}),
+        "studio": ConfigRecord({"name": data.root.name}),
     })
     if scaffold:
         context.state["scaffold"] = ArrayRecord.from_numpy_ndarrays([result.control])

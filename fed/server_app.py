@@ -93,10 +93,11 @@ def _updates(replies: list[Message], weights: np.ndarray, nodes: list[int]) -> t
         except (KeyError, IndexError, ValueError, TypeError) as exc:
             dropped.append(f"studio {node}: malformed reply ({exc}); left out")
             continue
+        name = str(reply.content["studio"]["name"]) if "studio" in reply.content else str(node)
         delta = new - weights if new.shape == weights.shape else new
-        updates.append(StudioUpdate(str(node), delta, samples, control))
+        updates.append(StudioUpdate(name, delta, samples, control))
     dropped += [f"studio {n}: no reply this round; left out" for n in nodes if n not in answered]
-    return updates, dropped
+    return sorted(updates, key=lambda u: u.studio), dropped  # a fixed order: the same sums in every run
 
 
 def _losses(replies: list[Message]):
