@@ -33,6 +33,9 @@ def simulate(
     rule: str = typer.Option("mean", "--rule", help="Aggregation: mean, median, trimmed-mean, krum, multi-krum."),
     clip: float = typer.Option(0.0, "--clip", min=0.0, help="Clip every update to this norm first (0: off)."),
     local_steps: int = typer.Option(20, "--local-steps", min=1, help="Training steps per studio per round."),
+    dp_noise: float = typer.Option(0.0, "--dp-noise", min=0.0, help="Differential privacy: noise multiplier σ of "
+                                   "DP-FedAvg (0: off); ε is reported every round."),
+    dp_clip: float = typer.Option(1.0, "--dp-clip", min=0.0, help="Differential privacy: update norm bound C."),
     seed: int = typer.Option(0, "--seed"),
     verbose: bool = typer.Option(False, "--verbose", help="Flower's and Ray's own logs too."),
 ) -> None:
@@ -52,10 +55,12 @@ def simulate(
         typer.echo(f"✗ {data}: no studio_{missing[0]}/ (expected studio_0 … studio_{studios - 1})", err=True)
         raise typer.Exit(1)
     settings = FedSettings(rounds=rounds, algorithm=local, server_optimizer=server, server_lr=server_lr, rule=rule,
-                           clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data))
+                           clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data),
+                           dp_noise=dp_noise, dp_clip=dp_clip)
 
     def on_round(record: dict) -> None:
-        scores = ", ".join(f"{k} {record[k]:.3f}" for k in ("train_loss", "val_psnr", "val_iou") if record.get(k) is not None)
+        scores = ", ".join(f"{k} {record[k]:.3f}" for k in ("train_loss", "val_psnr", "val_iou", "epsilon")
+                           if record.get(k) is not None)
         typer.echo(f"round {record['round']}/{rounds}: {len(record['used'])}/{record['studios']} studios used; "
                    f"{scores}; {record['seconds']:.0f} s", err=True)
         for line in record["dropped"] + record["rejected"]:

@@ -18,6 +18,7 @@ import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
+from fed.core.privacy import PrivacySettings, PrivateAggregator
 from fed.core.rounds import RoundConfig, server_round
 from fed.core.server_opt import ServerOptConfig, ServerOptimizer
 from fed.core.weights import StudioUpdate
@@ -45,10 +46,11 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
     weights = field_vector(field)
     optimizer = ServerOptimizer(ServerOptConfig(s.server_optimizer, lr=s.server_lr), weights.size)
     control = np.zeros(weights.size) if s.algorithm == "scaffold" else None
+    private = PrivateAggregator(PrivacySettings(s.dp_clip, s.dp_noise, s.dp_delta), s.seed) if s.dp_noise > 0 else None
     history: list[dict] = []
     folder = Path(s.checkpoint_dir) if s.checkpoint_dir else None
     if folder and (folder / STATE_FILE).is_file():
-        weights, control, history = resume(folder, optimizer, weights.size)
+        weights, control, history = resume(folder, optimizer, weights.size, private)
         log.info("resuming after round %d from %s", optimizer.rounds, folder)
     round_cfg = RoundConfig(s.rule, s.byzantine, s.clip or None, s.max_update_norm)
     config = {k.replace("_", "-"): v for k, v in vars(s).items()}
@@ -62,7 +64,7 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
         replies = list(grid.send_and_receive(
             [Message(content=content, message_type=MessageType.TRAIN, dst_node_id=n) for n in nodes], timeout=s.timeout))
         updates, dropped = _updates(replies, weights, nodes)
-        outcome = server_round(weights, updates, optimizer, round_cfg, control, len(nodes))
+        outcome = server_round(weights, updates, optimizer, round_cfg, control, len(nodes), private)
         for line in dropped + outcome.rejected:
             log.warning("round %d: %s", rnd, line)
         weights, control = outcome.weights, outcome.server_control
@@ -70,9 +72,11 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
         record = {"round": rnd, "studios": len(nodes), "used": outcome.used, "dropped": dropped,
                   "rejected": outcome.rejected, "train_loss": _mean([u[1] for u in _losses(replies)]),
                   **metrics, "seconds": round(time.perf_counter() - t0, 1)}
+        if outcome.epsilon is not None:
+            record |= {"epsilon": outcome.epsilon, "delta": s.dp_delta}
         history.append(record)
         if folder:
-            checkpoint(folder, set_field(field, weights), state, optimizer, control, history)
+            checkpoint(folder, set_field(field, weights), state, optimizer, control, history, private)
         if on_round:
             on_round(record)
     return {"weights": weights, "history": history}
@@ -124,7 +128,8 @@ def evaluate(grid: Grid, weights: np.ndarray, config: dict, rnd: int, timeout: f
     return {k: float(sum(float(m[k]) * int(m["num-examples"]) for m in rows if k in m) / total) for k in keys}
 
 
-def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, control, history: list[dict]) -> None:
+def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, control, history: list[dict],
+               private: PrivateAggregator | None = None) -> None:
     """Everything a resumed run needs, each file written atomically; the field also as a normal checkpoint
     (`usr reconstruct --checkpoint FOLDER/field.pt`)."""
     import io
@@ -136,13 +141,14 @@ def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, con
     buf = io.BytesIO()
     np.savez(buf, weights=field_vector(field), m=opt["m"], v=opt["v"], rounds=opt["rounds"],
              config=json.dumps(opt["config"]), control=control if control is not None else np.zeros(0),
-             history=json.dumps(history))
+             history=json.dumps(history), privacy=json.dumps(private.state_dict() if private else None))
     save_checkpoint(folder / FIELD_FILE, field, int(opt["rounds"]), extra={**state.get("extra", {}), "federated_rounds": int(opt["rounds"])})
     write_json_atomic(folder / HISTORY_FILE, history)  # for people; the state file holds its own copy
     write_bytes_atomic(folder / STATE_FILE, buf.getvalue())  # one file: a round is in it whole or not at all
 
 
-def resume(folder: Path, optimizer: ServerOptimizer, size: int) -> tuple[np.ndarray, np.ndarray | None, list[dict]]:
+def resume(folder: Path, optimizer: ServerOptimizer, size: int,
+           private: PrivateAggregator | None = None) -> tuple[np.ndarray, np.ndarray | None, list[dict]]:
     from usr.io.npz import read_npz
 
     arrays = read_npz(folder / STATE_FILE, ("weights", "m", "v", "rounds", "config", "control", "history"),
@@ -152,6 +158,11 @@ def resume(folder: Path, optimizer: ServerOptimizer, size: int) -> tuple[np.ndar
     optimizer.load_state_dict({"config": json.loads(str(arrays["config"])), "m": arrays["m"], "v": arrays["v"],
                                "rounds": int(arrays["rounds"])})
     control = arrays["control"] if arrays["control"].size else None
+    privacy = json.loads(str(arrays.get("privacy", "null")))
+    if private is not None:
+        if privacy is None:
+            raise ValueError(f"{folder / STATE_FILE}: the run was made without differential privacy")
+        private.load_state_dict(privacy)
     return arrays["weights"].astype(np.float64), control, json.loads(str(arrays["history"]))
 
 

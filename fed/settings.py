@@ -17,6 +17,9 @@ class FedSettings:
     byzantine: int = 1
     clip: float = 0.0  # 0: no clipping
     max_update_norm: float = 1e4
+    dp_noise: float = 0.0  # σ of DP-FedAvg (0: no differential privacy)
+    dp_clip: float = 1.0  # C of DP-FedAvg
+    dp_delta: float = 1e-5
     local_steps: int = 20
     local_lr: float = 5e-3
     local_optimizer: str = "adam"

@@ -143,3 +143,28 @@ def test_broken_updates_are_rejected_with_the_studio_named():
     optimizer = ServerOptimizer(ServerOptConfig(), D)
     same = server_round(np.zeros(D), bad, optimizer, RoundConfig(max_norm=1e3))
     assert np.array_equal(same.weights, np.zeros(D)) and len(same.rejected) == 4  # nothing usable: weights kept
+
+
+def test_dp_aggregation_bounds_one_studio_and_reports_epsilon():
+    from fed.core.privacy import PrivacySettings, PrivateAggregator, epsilon_after
+
+    rng = np.random.default_rng(3)
+    honest = rng.normal(size=(4, 2000)) * 0.01
+    settings = PrivacySettings(clip=1.0, noise_multiplier=1e-9)
+    quiet = PrivateAggregator(settings)
+    for outsider in (np.full(2000, 1e6), -np.full(2000, 1e6)):  # whatever one studio sends …
+        moved = quiet.aggregate(np.vstack([honest, outsider])) - quiet.aggregate(np.vstack([honest, np.zeros(2000)]))
+        assert np.linalg.norm(moved) * 5 <= 1.0 + 1e-6  # … it moves the sum by at most C
+    noisy = PrivateAggregator(PrivacySettings(clip=1.0, noise_multiplier=2.0), seed=1)
+    spread = np.std([noisy.aggregate(np.zeros((4, 500))) for _ in range(20)])
+    assert abs(spread - 2.0 / 4) < 0.05  # σ·C / K
+    assert noisy.rounds == 20
+    # the accountant: more rounds cost more, more noise less; below the closed-form RDP bound for the Gaussian
+    eps = epsilon_after(1.0, 10, 1e-5)
+    alpha = np.linspace(1.01, 200, 20000)
+    bound = np.min(10 * alpha / 2 + np.log(1e5) / (alpha - 1))
+    assert 0 < eps <= bound and epsilon_after(1.0, 20, 1e-5) > eps > epsilon_after(2.0, 10, 1e-5)
+    resumed = PrivateAggregator(PrivacySettings(clip=1.0, noise_multiplier=2.0), seed=9)
+    resumed.load_state_dict(noisy.state_dict())
+    assert np.array_equal(resumed.aggregate(np.zeros((4, 5))), noisy.aggregate(np.zeros((4, 5))))
+    assert resumed.epsilon() == noisy.epsilon()
