@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.report_apps import batch_section  # noqa: E402
 
 
 def synth_rows(results: list[dict]) -> list[str]:
@@ -315,6 +319,7 @@ def main() -> None:
         *scgs_section([r for r in results if r.get("benchmark") == "scgs"]),
         *smpld_section([r for r in results if r.get("benchmark") == "smpld"]),
         *real_capture_section([r for r in results if r.get("benchmark") == "real_capture"]),
+        *batch_section([r for r in results if r.get("benchmark") == "batch"]),
     ]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print(f"wrote docs/benchmarks.md ({len(results)} result files)")

@@ -20,10 +20,11 @@ def subject_problems(path: Path) -> list[str]:
     path = Path(path)
     if not path.is_dir():
         return [problem(path, None, "subject folder not found")]
-    cameras, _, problems = parse_cameras_json(path / "cameras.json")
+    cameras, doc, problems = parse_cameras_json(path / "cameras.json")
     if not cameras:
         return problems
-    names = [c.name for c in cameras]
+    # every camera entry counts against the images, a broken one too (its own problem is already listed)
+    names = [item["name"] for item in doc["cameras"] if isinstance(item, dict) and isinstance(item.get("name"), str)]
     images_dir = path / "images"
     if not images_dir.is_dir():
         return problems + [problem(images_dir, None, "folder not found (one image per camera expected)")]
