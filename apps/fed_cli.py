@@ -36,6 +36,9 @@ def simulate(
     dp_noise: float = typer.Option(0.0, "--dp-noise", min=0.0, help="Differential privacy: noise multiplier σ of "
                                    "DP-FedAvg (0: off); ε is reported every round."),
     dp_clip: float = typer.Option(1.0, "--dp-clip", min=0.0, help="Differential privacy: update norm bound C."),
+    attack: str = typer.Option("none", "--attack", help="Robustness trials: studio --attack-studio sends scaled, "
+                               "noise or flipped (poisoned-data) updates."),
+    attack_studio: int = typer.Option(0, "--attack-studio", min=0, help="Which studio attacks (with --attack)."),
     seed: int = typer.Option(0, "--seed"),
     verbose: bool = typer.Option(False, "--verbose", help="Flower's and Ray's own logs too."),
 ) -> None:
@@ -43,8 +46,12 @@ def simulate(
     from fed.simulate import default_studios
     from fed.simulate import simulate as run
 
+    from fed.core.attacks import ATTACKS
+
     if alg not in ALGORITHMS:
         raise typer.BadParameter(f"--alg {alg!r}: known: {', '.join(ALGORITHMS)}")
+    if attack not in ATTACKS:
+        raise typer.BadParameter(f"--attack {attack!r}: known: {', '.join(ATTACKS)}")
     local, server, server_lr = ALGORITHMS[alg]
     out = out or Path(tempfile.mkdtemp(prefix="usr-fed-"))
     if data is None:
@@ -56,7 +63,7 @@ def simulate(
         raise typer.Exit(1)
     settings = FedSettings(rounds=rounds, algorithm=local, server_optimizer=server, server_lr=server_lr, rule=rule,
                            clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data),
-                           dp_noise=dp_noise, dp_clip=dp_clip)
+                           dp_noise=dp_noise, dp_clip=dp_clip, attack=attack, attack_studio=attack_studio)
 
     def on_round(record: dict) -> None:
         scores = ", ".join(f"{k} {record[k]:.3f}" for k in ("train_loss", "val_psnr", "val_iou", "epsilon")

@@ -13,6 +13,7 @@ import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
+from fed.core.attacks import corrupt_update, mirror_views
 from fed.core.local import LocalConfig
 from fed.settings import FedSettings
 from fed.task import TaskConfig, initial_field, set_field, studio_data, train_round
@@ -29,12 +30,27 @@ def studio_folder(context: Context, settings: FedSettings) -> Path:
     raise ValueError("this node has no data: start it with --node-config data-dir=FOLDER")
 
 
+def attack_of(context: Context, settings: FedSettings) -> str:
+    """This studio's attack (tests and benchmarks): its node config `attack`, or in a simulation the run's attack
+    when this node is the attacking partition."""
+    if "attack" in context.node_config:
+        return str(context.node_config["attack"])
+    if settings.attack != "none" and int(context.node_config.get("partition-id", -2)) == settings.attack_studio:
+        return settings.attack
+    return "none"
+
+
 def _studio(context: Context, settings: FedSettings) -> tuple:
     folder = studio_folder(context, settings)
-    key = f"{folder}|{settings.work_size}"
+    attack = attack_of(context, settings)
+    key = f"{folder}|{settings.work_size}|{attack}"
     if key not in _cache:
         field, _ = initial_field(Path(settings.initial_checkpoint) if settings.initial_checkpoint else None)
-        _cache[key] = (field, studio_data(folder, settings.work_size))
+        data = studio_data(folder, settings.work_size)
+        if attack == "flipped":
+            for subject in data.train:
+                subject.views.images, subject.views.masks = mirror_views(subject.views.images, subject.views.masks)
+        _cache[key] = (field, data)
     return _cache[key]
 
 
@@ -65,8 +81,10 @@ def train(msg: Message, context: Context) -> Message:
                       settings.local_optimizer, settings.seed)
     result = train_round(field, data, weights, task, local, server_round, _studio_seed(data.root),
                          server_control, studio_control)
+    sent = weights + corrupt_update(result.weights - weights, attack_of(context, settings), settings.attack_factor,
+                                    server_round)
     content = RecordDict({
-        "arrays": ArrayRecord.from_numpy_ndarrays([result.weights]),
+        "arrays": ArrayRecord.from_numpy_ndarrays([sent]),
         "metrics": MetricRecord({"num-examples": len(data.train), "train_loss": result.loss,
                                  "generated": len(data.generated)}),
         "studio": ConfigRecord({"name": data.root.name}),

@@ -28,6 +28,9 @@ class FedSettings:
     samples: int = 32
     work_size: int = 96
     seed: int = 0
+    attack: str = "none"  # tests / benchmarks: none | scaled | noise | flipped (fed.core.attacks) …
+    attack_studio: int = -1  # … by the studio of this partition id (simulation); a SuperNode's own node config
+    attack_factor: float = 10.0  # `attack` overrides both (deployment)
     timeout: float = 3600.0  # seconds the server waits for a round's replies; late or dead studios are dropped
     checkpoint_dir: str = ""  # round checkpoints (resume from the last one); "" = none
     studios_dir: str = ""  # simulation: studio k's data is <studios_dir>/studio_<k> (deployment: node config data-dir)

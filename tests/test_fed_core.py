@@ -168,3 +168,17 @@ def test_dp_aggregation_bounds_one_studio_and_reports_epsilon():
     resumed.load_state_dict(noisy.state_dict())
     assert np.array_equal(resumed.aggregate(np.zeros((4, 5))), noisy.aggregate(np.zeros((4, 5))))
     assert resumed.epsilon() == noisy.epsilon()
+
+
+def test_attacks_turn_an_honest_update_into_a_hostile_one():
+    from fed.core.attacks import corrupt_update, mirror_views
+
+    delta = np.random.default_rng(4).normal(size=50)
+    assert np.allclose(corrupt_update(delta, "scaled", 10), -10 * delta)
+    noisy = corrupt_update(delta, "noise", 10, seed=1)
+    assert np.isclose(np.linalg.norm(noisy), 10 * np.linalg.norm(delta)) and abs(np.dot(noisy, delta)) < np.linalg.norm(noisy) * np.linalg.norm(delta)
+    assert np.array_equal(corrupt_update(delta, "flipped"), delta)  # poisoned data, honest-looking update
+    images, masks = mirror_views([np.arange(6, dtype=np.uint8).reshape(1, 2, 3)], [np.array([[0, 255]], np.uint8)])
+    assert images[0][0, 0].tolist() == [3, 4, 5] and masks[0].tolist() == [[255, 0]]
+    with pytest.raises(ValueError, match="unknown attack"):
+        corrupt_update(delta, "bribe")
