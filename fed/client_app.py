@@ -65,6 +65,47 @@ def _studio_seed(folder: Path) -> int:
     return zlib.crc32(folder.name.encode()) % 100_003
 
 
+def _variate_file(context: Context, settings: FedSettings, server_round: int) -> Path | None:
+    """Where this studio keeps its SCAFFOLD variate after a round, so a run resumed from the server's checkpoint
+    continues with the same variates: its own state folder (node config `state-dir`, else `.usr-fed/` in its data
+    folder), one subfolder per checkpointed run. None when the run keeps no checkpoints."""
+    import zlib
+
+    if not settings.checkpoint_dir:
+        return None
+    root = Path(str(context.node_config.get("state-dir", studio_folder(context, settings) / ".usr-fed")))
+    run = f"{zlib.crc32(f'{settings.checkpoint_dir}|{settings.algorithm}'.encode()):08x}"
+    return root / run / f"scaffold_round{server_round:05d}.npy"
+
+
+def load_variate(context: Context, settings: FedSettings, server_round: int) -> np.ndarray | None:
+    """c_i after `server_round` (None before the first round): from this process's context, else from disk."""
+    if server_round < 1:
+        return None
+    if "scaffold" in context.state and int(context.state["scaffold-round"]["round"]) == server_round:
+        return context.state["scaffold"].to_numpy_ndarrays()[0]
+    path = _variate_file(context, settings, server_round)
+    return np.load(path, allow_pickle=False) if path is not None and path.is_file() else None
+
+
+def save_variate(context: Context, settings: FedSettings, server_round: int, control: np.ndarray) -> None:
+    import io
+
+    from usr.io.atomic import write_bytes_atomic
+
+    context.state["scaffold"] = ArrayRecord.from_numpy_ndarrays([control])
+    context.state["scaffold-round"] = ConfigRecord({"round": server_round})
+    path = _variate_file(context, settings, server_round)
+    if path is None:
+        return
+    buf = io.BytesIO()
+    np.save(buf, control)
+    write_bytes_atomic(path, buf.getvalue())
+    for old in path.parent.glob("scaffold_round*.npy"):  # keep this round and the one before
+        if old.name < f"scaffold_round{server_round - 1:05d}.npy":
+            old.unlink(missing_ok=True)
+
+
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     settings = _settings(msg)
@@ -73,9 +114,7 @@ def train(msg: Message, context: Context) -> Message:
     server_round = int(msg.content["config"]["server-round"])
     scaffold = settings.algorithm == "scaffold"
     server_control = msg.content["control"].to_numpy_ndarrays()[0] if scaffold and "control" in msg.content else None
-    studio_control = None
-    if scaffold and "scaffold" in context.state:
-        studio_control = context.state["scaffold"].to_numpy_ndarrays()[0]
+    studio_control = load_variate(context, settings, server_round - 1) if scaffold else None
     local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer)
     task = TaskConfig(settings.local_steps, settings.rays, settings.samples, settings.work_size, settings.local_lr,
                       settings.local_optimizer, settings.seed)
@@ -90,7 +129,7 @@ def train(msg: Message, context: Context) -> Message:
         "studio": ConfigRecord({"name": data.root.name}),
     })
     if scaffold:
-        context.state["scaffold"] = ArrayRecord.from_numpy_ndarrays([result.control])
+        save_variate(context, settings, server_round, result.control)
         content["control"] = ArrayRecord.from_numpy_ndarrays([result.control_delta])
     return Message(content=content, reply_to=msg)
 

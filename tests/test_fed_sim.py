@@ -29,8 +29,10 @@ def studios(tmp_path_factory) -> Path:
     return root
 
 
-def test_federation_runs_drops_a_broken_studio_and_resumes_exactly(studios, tmp_path):
-    common = ["--studios", "3", "--local-steps", "2", "--data", str(studios)]
+@pytest.mark.parametrize("alg", ["fedavg", "scaffold"])
+def test_federation_runs_drops_a_broken_studio_and_resumes_exactly(studios, tmp_path, alg):
+    """SCAFFOLD too: the studios keep their control variates per round in their state folder."""
+    common = ["--studios", "3", "--local-steps", "2", "--data", str(studios), "--alg", alg]
     whole = _simulate(*common, "--rounds", "2", "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr[-3000:]
     history = json.loads((tmp_path / "whole" / "history.json").read_text())
