@@ -31,33 +31,19 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-class _FitProgress:
-    """A progress callback per optimiser step, drawn in percent so a log gets ~100 lines, not thousands."""
-
-    def __init__(self, advance, total: int, note: str):
-        self.advance, self.total, self.note, self.done, self.shown = advance, total, note, 0, -1
-
-    def __call__(self) -> None:
-        self.done += 1
-        percent = min(100, 100 * self.done // self.total)
-        if percent != self.shown:
-            self.shown = percent
-            self.advance(percent, self.note)
-
-
 def fit(
     result: Path = typer.Argument(..., help="Result folder with layers (usr reconstruct)."),
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
     from smpl_d.fit import FitConfig
-    from smpl_d.pipeline import fit_result, steps_of
+    from smpl_d.pipeline import FitProgress, fit_result
 
     try:
         model = _model(body_model, model_path)
         cfg = FitConfig()
         with progress_bar("fitting the body", 100) as advance:
-            body = fit_result(result, model, cfg, progress=_FitProgress(advance, steps_of(cfg), str(result)))
+            body = fit_result(result, model, cfg, progress=FitProgress(lambda f: advance(round(100 * f), str(result)), cfg))
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
         _fail(exc)
     terms = body.report["terms"]
@@ -66,13 +52,12 @@ def fit(
 
 
 def _fits(results: list[Path], model):
-    from smpl_d.fit import FitConfig
-    from smpl_d.pipeline import load_or_fit, steps_of
+    from smpl_d.pipeline import FitProgress, load_or_fit
 
     fits = {}
     for r in results:
         with progress_bar(f"body of {r.name}", 100) as advance:
-            fits[r] = load_or_fit(r, model, progress=_FitProgress(advance, steps_of(FitConfig()), str(r)),
+            fits[r] = load_or_fit(r, model, progress=FitProgress(lambda f, r=r: advance(round(100 * f), str(r))),
                                   note=lambda msg: typer.echo(msg, err=True))
     return fits
 

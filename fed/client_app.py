@@ -14,9 +14,9 @@ from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, 
 from flwr.clientapp import ClientApp
 
 from fed.core.attacks import corrupt_update, mirror_views
-from fed.core.local import LocalConfig
 from fed.settings import FedSettings
-from fed.task import TaskConfig, initial_field, set_field, studio_data, train_round
+from fed.core.weights import load_vector
+from fed.task import initial_field, studio_data, train_round
 
 app = ClientApp()
 _cache: dict[str, tuple] = {}  # per data folder: the field object and the loaded subjects (a node's process keeps them)
@@ -45,7 +45,7 @@ def _studio(context: Context, settings: FedSettings) -> tuple:
     attack = attack_of(context, settings)
     key = f"{folder}|{settings.work_size}|{attack}"
     if key not in _cache:
-        field, _ = initial_field(Path(settings.initial_checkpoint) if settings.initial_checkpoint else None)
+        field, _ = initial_field(settings)
         data = studio_data(folder, settings.work_size)
         if attack == "flipped":
             for subject in data.train:
@@ -56,13 +56,6 @@ def _studio(context: Context, settings: FedSettings) -> tuple:
 
 def _settings(msg: Message) -> FedSettings:
     return FedSettings.from_mapping(dict(msg.content["config"]))
-
-
-def _studio_seed(folder: Path) -> int:
-    """A seed of the studio's own (its folder's name): the same batches in every run, whatever node id it gets."""
-    import zlib
-
-    return zlib.crc32(folder.name.encode()) % 100_003
 
 
 def _variate_file(context: Context, settings: FedSettings, server_round: int) -> Path | None:
@@ -115,11 +108,7 @@ def train(msg: Message, context: Context) -> Message:
     scaffold = settings.algorithm == "scaffold"
     server_control = msg.content["control"].to_numpy_ndarrays()[0] if scaffold and "control" in msg.content else None
     studio_control = load_variate(context, settings, server_round - 1) if scaffold else None
-    local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer)
-    task = TaskConfig(settings.local_steps, settings.rays, settings.samples, settings.work_size, settings.local_lr,
-                      settings.local_optimizer, settings.seed)
-    result = train_round(field, data, weights, task, local, server_round, _studio_seed(data.root),
-                         server_control, studio_control)
+    result = train_round(field, data, weights, settings, server_round, server_control, studio_control)
     sent = weights + corrupt_update(result.weights - weights, attack_of(context, settings), settings.attack_factor,
                                     server_round)
     content = RecordDict({
@@ -136,13 +125,12 @@ def train(msg: Message, context: Context) -> Message:
 
 @app.evaluate()
 def evaluate(msg: Message, context: Context) -> Message:
-    from usr.training.batches import load_subjects
     from usr.training.trainer import validate
 
     settings = _settings(msg)
     field, data = _studio(context, settings)
-    set_field(field, msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64))
-    scores = [validate(field, s) for s in load_subjects(data.root, data.held_out, settings.work_size)]
+    load_vector(field, msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64))
+    scores = [validate(field, s) for s in data.held_out]
     metrics = {"num-examples": len(scores)}
     if scores:
         metrics |= {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}

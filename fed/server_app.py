@@ -21,9 +21,9 @@ from flwr.serverapp import Grid, ServerApp
 from fed.core.privacy import PrivacySettings, PrivateAggregator
 from fed.core.rounds import RoundConfig, server_round
 from fed.core.server_opt import ServerOptConfig, ServerOptimizer
-from fed.core.weights import StudioUpdate
+from fed.core.weights import StudioUpdate, load_vector, model_vector
 from fed.settings import FedSettings
-from fed.task import field_vector, initial_field, set_field
+from fed.task import initial_field
 from usr.io.atomic import write_bytes_atomic, write_json_atomic
 
 log = logging.getLogger("usr.fed")
@@ -42,8 +42,8 @@ def make_server_app(settings: FedSettings | None = None, on_round=None) -> Serve
 
 
 def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
-    field, state = initial_field(Path(s.initial_checkpoint) if s.initial_checkpoint else None)
-    weights = field_vector(field)
+    field, state = initial_field(s)
+    weights = model_vector(field)
     optimizer = ServerOptimizer(ServerOptConfig(s.server_optimizer, lr=s.server_lr), weights.size)
     control = np.zeros(weights.size) if s.algorithm == "scaffold" else None
     private = PrivateAggregator(PrivacySettings(s.dp_clip, s.dp_noise, s.dp_delta), s.seed) if s.dp_noise > 0 else None
@@ -57,8 +57,7 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
     for rnd in range(optimizer.rounds + 1, s.rounds + 1):
         t0 = time.perf_counter()
         nodes = sorted(grid.get_node_ids())
-        content = RecordDict({"arrays": ArrayRecord.from_numpy_ndarrays([weights]),
-                              "config": ConfigRecord({**config, "server-round": rnd})})
+        content = _round_content(weights, config, rnd)
         if control is not None:
             content["control"] = ArrayRecord.from_numpy_ndarrays([control])
         replies = list(grid.send_and_receive(
@@ -76,10 +75,17 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
             record |= {"epsilon": outcome.epsilon, "delta": s.dp_delta}
         history.append(record)
         if folder:
-            checkpoint(folder, set_field(field, weights), state, optimizer, control, history, private)
+            load_vector(field, weights)
+            checkpoint(folder, field, state, optimizer, control, history, private)
         if on_round:
             on_round(record)
     return {"weights": weights, "history": history}
+
+
+def _round_content(weights: np.ndarray, config: dict, rnd: int) -> RecordDict:
+    """What the studios get every round: the global weights and the run's settings."""
+    return RecordDict({"arrays": ArrayRecord.from_numpy_ndarrays([weights]),
+                       "config": ConfigRecord({**config, "server-round": rnd})})
 
 
 def _updates(replies: list[Message], weights: np.ndarray, nodes: list[int]) -> tuple[list[StudioUpdate], list[str]]:
@@ -116,8 +122,7 @@ def _mean(values: list[float]) -> float | None:
 
 def evaluate(grid: Grid, weights: np.ndarray, config: dict, rnd: int, timeout: float) -> dict:
     """The studios' scores of the global field on their held-out subjects, weighted by how many they hold."""
-    content = RecordDict({"arrays": ArrayRecord.from_numpy_ndarrays([weights]),
-                          "config": ConfigRecord({**config, "server-round": rnd})})
+    content = _round_content(weights, config, rnd)
     replies = grid.send_and_receive([Message(content=content, message_type=MessageType.EVALUATE, dst_node_id=n)
                                      for n in sorted(grid.get_node_ids())], timeout=timeout)
     rows = [r.content["metrics"] for r in replies if not r.has_error() and "metrics" in r.content]
@@ -139,7 +144,7 @@ def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, con
     folder.mkdir(parents=True, exist_ok=True)
     opt = optimizer.state_dict()
     buf = io.BytesIO()
-    np.savez(buf, weights=field_vector(field), m=opt["m"], v=opt["v"], rounds=opt["rounds"],
+    np.savez(buf, weights=model_vector(field), m=opt["m"], v=opt["v"], rounds=opt["rounds"],
              config=json.dumps(opt["config"]), control=control if control is not None else np.zeros(0),
              history=json.dumps(history), privacy=json.dumps(private.state_dict() if private else None))
     save_checkpoint(folder / FIELD_FILE, field, int(opt["rounds"]), extra={**state.get("extra", {}), "federated_rounds": int(opt["rounds"])})

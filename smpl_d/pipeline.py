@@ -81,3 +81,17 @@ def steps_of(cfg: FitConfig) -> int:
     starts = cfg.facings * max(len(cfg.start_poses), 1) * (cfg.steps_global + cfg.steps_start_pose)
     return starts + cfg.steps_pose + cfg.steps_shape
 
+
+
+class FitProgress:
+    """The fit's per-step callback → `report(fraction)` once per percent (a log gets ~100 lines, not thousands)."""
+
+    def __init__(self, report, cfg: FitConfig | None = None):
+        self.report, self.total, self.done, self.shown = report, steps_of(cfg or FitConfig()), 0, -1
+
+    def __call__(self) -> None:
+        self.done += 1
+        percent = min(100, 100 * self.done // self.total)
+        if percent != self.shown:
+            self.shown = percent
+            self.report(percent / 100)

@@ -50,6 +50,10 @@ class Outcome:
         return asdict(self)
 
 
+def cancelled(job: BatchJob) -> Outcome:
+    return Outcome(job.name, job.capture, "cancelled", "--fail-fast: a subject failed before this one started")
+
+
 def plan_jobs(source: Path, out: Path) -> list[BatchJob]:
     """Every capture under `source` (or `source` itself), each with a unique result folder under `out`."""
     out = Path(out).resolve()
@@ -83,10 +87,10 @@ def run_job(job: BatchJob, options: BatchOptions, progress=None) -> Outcome:
     """Reconstruct one capture into its result folder; any error becomes a failed Outcome with its reason.
 
     `progress(name, fraction, stage)` is called as the reconstruction goes."""
+    if options.threads:
+        limit_threads(options.threads)  # before torch is imported in a fresh worker, so OpenMP honours it too
     from usr.pipeline import reconstruct_subject
 
-    if options.threads:
-        limit_threads(options.threads)
     start = time.perf_counter()
     tell = (lambda stage, f: progress(job.name, f, stage)) if progress is not None else None
     try:

@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from apps.batch.jobs import BatchJob, BatchOptions, Outcome, limit_threads, run_job
+from apps.batch.jobs import BatchJob, BatchOptions, Outcome, cancelled, run_job
 
 Progress = Callable[[str, float, str], None]  # (subject, fraction, stage)
 
@@ -38,8 +38,7 @@ def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, pro
     with context.Manager() as manager:
         events = manager.Queue()
         while pending:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=limit_threads,
-                                       initargs=(options.threads,))
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)  # run_job limits each one's threads
             running: dict[Future, BatchJob] = {}
             stop = False
             try:
@@ -60,8 +59,7 @@ def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, pro
                         yield outcome
                         stop = stop or (fail_fast and outcome.status == "failed")
                 if stop:
-                    yield from (Outcome(j.name, j.capture, "cancelled", "--fail-fast: a subject failed before this one started")
-                                for j in pending)
+                    yield from (cancelled(j) for j in pending)
                     pending = []
             except BrokenProcessPool:
                 # the pool is unusable: jobs still marked running failed with it; the rest start in a new pool

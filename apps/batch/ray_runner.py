@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from apps.batch.jobs import BatchJob, BatchOptions, Outcome
+from apps.batch.jobs import BatchJob, BatchOptions, Outcome, cancelled
 from apps.batch.local import Progress, threads_per_worker
 
 
@@ -60,7 +60,6 @@ def run_ray(jobs: list[BatchJob], options: BatchOptions, address: str, workers: 
                     outcome = Outcome(job.name, job.capture, "failed", f"Ray task failed: {type(exc).__name__}: {exc}"[:600])
                 yield outcome
                 stop = stop or (fail_fast and outcome.status == "failed")
-        yield from (Outcome(j.name, j.capture, "cancelled", "--fail-fast: a subject failed before this one started")
-                    for j in pending)
+        yield from (cancelled(j) for j in pending)
     finally:
         ray.shutdown()

@@ -18,6 +18,11 @@ ONTO_BODY, ONTO_PERSON = "a parametric body", "person B"
 EXPECTED = (ValueError, CaptureError, UploadError, FileNotFoundError, KeyError)
 
 
+def _tell(progress: gr.Progress):
+    """A workspace progress callback (fraction, what) drawing Gradio's progress bar."""
+    return lambda fraction, what: progress(fraction, desc=what)
+
+
 def build_page(workspace: Workspace) -> gr.Blocks:
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     with gr.Blocks(title="usr: layered people and try-on", delete_cache=(1800, 3600), analytics_enabled=False,
@@ -58,15 +63,17 @@ def build_page(workspace: Workspace) -> gr.Blocks:
 
         shown_outputs = [session, people, shown, layers, viewer, preview, glb_file, zip_file, status, source, target]
 
+        def person_outputs(person: Person) -> tuple:
+            """layers, viewer, preview, GLB file, zip file: a person shown with all their layers."""
+            all_layers = person.layer_names()
+            glb = str(workspace.view(person, all_layers))
+            return gr.update(choices=all_layers, value=all_layers), glb, preview_of(person), glb, str(workspace.download(person))
+
         def show(session_dir, known: dict, person: Person, note: str, wearer: bool = True):
             """Outputs for a new (or chosen) person; `wearer`: offer their garments for the next try-on."""
             known = {**known, person.name: str(person.result)}
             names = list(known)
-            all_layers = person.layer_names()
-            glb = workspace.view(person, all_layers)
-            return (session_dir, known, gr.update(choices=names, value=person.name),
-                    gr.update(choices=all_layers, value=all_layers), str(glb), preview_of(person), str(glb),
-                    str(workspace.download(person)), note,
+            return (session_dir, known, gr.update(choices=names, value=person.name), *person_outputs(person), note,
                     gr.update(choices=names, value=person.name) if wearer else gr.update(choices=names),
                     gr.update(choices=names, value=names[0]))
 
@@ -75,8 +82,8 @@ def build_page(workspace: Workspace) -> gr.Blocks:
             try:
                 if name in known:
                     return show(session_dir, known, Person(name, Path(known[name])), f"**{name}** (reconstructed earlier)")
-                capture = workspace.sample(name, lambda f, what: progress(f, desc=what))
-                person = workspace.reconstruct(capture, Path(session_dir), name, lambda f, what: progress(f, desc=what))
+                capture = workspace.sample(name, _tell(progress))
+                person = workspace.reconstruct(capture, Path(session_dir), name, _tell(progress))
             except EXPECTED as exc:
                 raise gr.Error(str(exc)) from None
             return show(session_dir, known, person, f"**{name}** reconstructed: {', '.join(person.garments())}")
@@ -88,7 +95,7 @@ def build_page(workspace: Workspace) -> gr.Blocks:
             name = f"Upload {sum(n.startswith('Upload') for n in known) + 1}"
             try:
                 capture = workspace.upload([Path(f) for f in files], Path(session_dir))
-                person = workspace.reconstruct(capture, Path(session_dir), name, lambda f, what: progress(f, desc=what))
+                person = workspace.reconstruct(capture, Path(session_dir), name, _tell(progress))
             except EXPECTED as exc:
                 raise gr.Error(str(exc)) from None
             return show(session_dir, known, person, f"**{name}** reconstructed: {', '.join(person.garments())}")
@@ -96,10 +103,7 @@ def build_page(workspace: Workspace) -> gr.Blocks:
         def on_person(name, known):
             if not name or name not in known:
                 return gr.update(), None, None, None, None
-            person = Person(name, Path(known[name]))
-            all_layers = person.layer_names()
-            glb = str(workspace.view(person, all_layers))
-            return gr.update(choices=all_layers, value=all_layers), glb, preview_of(person), glb, str(workspace.download(person))
+            return person_outputs(Person(name, Path(known[name])))
 
         def on_layers(name, chosen, known):
             if not name or name not in known:
@@ -117,7 +121,7 @@ def build_page(workspace: Workspace) -> gr.Blocks:
         def on_try(src, label, where, tgt, pose_name, session_dir, known, *values, progress=gr.Progress()):
             if src not in known or not label:
                 raise gr.Error("reconstruct a person first, then choose their garment")
-            tell = lambda f, what: progress(f, desc=what)  # noqa: E731
+            tell = _tell(progress)
             try:
                 a = Person(src, Path(known[src]))
                 if where == ONTO_PERSON:

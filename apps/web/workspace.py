@@ -118,20 +118,12 @@ class Workspace:
 
     def fit(self, person: Person, progress: Progress | None = None):
         """The person's fitted body (fitted now, about 40 s, and kept in the result folder, if not yet)."""
-        from smpl_d.fit import FitConfig
-        from smpl_d.pipeline import fit_result, steps_of
+        from smpl_d.pipeline import FitProgress, fit_result
         from smpl_d.store import SMPL_D_FILE, load_fit
 
         if not (person.result / SMPL_D_FILE).is_file():
-            cfg = self.fit_config or FitConfig()
-            total, done = steps_of(cfg), [0]
-
-            def step() -> None:
-                done[0] += 1
-                if progress and done[0] % 10 == 0:
-                    progress(done[0] / total, f"fitting the body of {person.name}")
-
-            fit_result(person.result, self.model, cfg, progress=step)
+            tell = FitProgress(lambda f: progress(f, f"fitting the body of {person.name}"), self.fit_config) if progress else None
+            fit_result(person.result, self.model, self.fit_config, progress=tell)
         return load_fit(person.result)
 
     def swap(self, source: Person, garment: str, target: Person, session: Path, progress: Progress | None = None) -> Person:
