@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
     fed = typer.Typer(help="Federated co-training of the reconstruction field (Flower).", no_args_is_help=True)
     fed.command("simulate", help="K studios on this machine (Flower simulation, CPU); without --data, small "
                                  "synthetic studios are made first.")(simulate)
+    from apps import fed_data_cli
+
+    fed_data_cli.register(fed)
     app.add_typer(fed, name="fed")
 
 
@@ -39,6 +42,11 @@ def simulate(
     attack: str = typer.Option("none", "--attack", help="Robustness trials: studio --attack-studio sends scaled, "
                                "noise or flipped (poisoned-data) updates."),
     attack_studio: int = typer.Option(0, "--attack-studio", min=0, help="Which studio attacks (with --attack)."),
+    fedgc: float = typer.Option(0.0, "--fedgc", min=0.0, help="FedGC: generated subjects per private training "
+                                "subject, added to every studio before training (0: off; see usr fed generate)."),
+    fedgc_allocation: str = typer.Option("water-filling", "--fedgc-allocation", help="equal, inverse or water-filling."),
+    fedgc_prompts: str = typer.Option("several", "--fedgc-prompts", help="one, several, combinatorial or a prompt file."),
+    fedgc_guidance: str = typer.Option("prompt-only", "--fedgc-guidance", help="prompt-only, real-only or prompt+real."),
     seed: int = typer.Option(0, "--seed"),
     verbose: bool = typer.Option(False, "--verbose", help="Flower's and Ray's own logs too."),
 ) -> None:
@@ -61,6 +69,9 @@ def simulate(
     if missing:
         typer.echo(f"✗ {data}: no studio_{missing[0]}/ (expected studio_0 … studio_{studios - 1})", err=True)
         raise typer.Exit(1)
+    if fedgc > 0:
+        add_generated([data / f"studio_{k}" for k in range(studios)], fedgc, fedgc_allocation, fedgc_prompts,
+                      fedgc_guidance, seed)
     settings = FedSettings(rounds=rounds, algorithm=local, server_optimizer=server, server_lr=server_lr, rule=rule,
                            clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data),
                            dp_noise=dp_noise, dp_clip=dp_clip, attack=attack, attack_studio=attack_studio)
@@ -76,3 +87,17 @@ def simulate(
     typer.echo(f"usr fed simulate: {studios} studios, {rounds} rounds, {alg}, aggregation {rule} → {out}", err=True)
     run(settings, studios, on_round, verbose)
     typer.echo(f"wrote {out / 'field.pt'} (usr reconstruct --checkpoint), {out / 'history.json'}")
+
+
+def add_generated(folders: list[Path], ratio: float, allocation: str, prompts: str, guidance: str, seed: int) -> None:
+    """FedGC before the run: every studio's generated subjects (kept when already made with the same settings)."""
+    from fed.fedgc.generate import FedGCPlan, generate
+
+    try:
+        plan = FedGCPlan(ratio, allocation, prompts, guidance, seed=seed)
+        summaries = generate(folders, plan, progress=lambda i, n, what: typer.echo(f"fedgc: {i}/{n} {what}", err=True))
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"✗ FedGC: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for s in summaries:
+        typer.echo(f"fedgc: {s['studio']}: {s['private']} private + {s['generated']} generated", err=True)

@@ -25,12 +25,15 @@ def synth(
     garments_dir: Optional[Path] = typer.Option(None, "--garments-dir", help="MakeHuman CC0 assets (clothes/, hair/)."),
     noise: float = typer.Option(0.0, "--noise", min=0.0, help="Gaussian pixel noise sigma (0-255 units)."),
     blur: float = typer.Option(0.0, "--blur", min=0.0, help="Gaussian blur sigma in pixels."),
+    outfits: str = typer.Option("", "--outfits", help="Outfit-kind mix, e.g. dress=0.8,trousers=0.2 "
+                                "(dress, skirt, trousers, shorts, suit); default: the usual mix."),
+    bodies: str = typer.Option("", "--bodies", help="Body-shape mix, e.g. heavy=0.9,slim=0.1 (slim, average, heavy)."),
 ) -> None:
     from data_tools.synth import SynthConfig, synthesize
 
     try:
         config = SynthConfig(subjects, views, size, seed, rig, tuple(p.strip() for p in poses.split(",") if p.strip()),
-                             str(garments_dir) if garments_dir else None, noise, blur)
+                             str(garments_dir) if garments_dir else None, noise, blur, outfits=outfits, bodies=bodies)
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from None
     with progress_bar("synthesising", subjects) as advance:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.report_apps import batch_section  # noqa: E402
+from benchmarks.report_fed import fed_section  # noqa: E402
 
 
 def synth_rows(results: list[dict]) -> list[str]:
@@ -320,6 +321,7 @@ def main() -> None:
         *smpld_section([r for r in results if r.get("benchmark") == "smpld"]),
         *real_capture_section([r for r in results if r.get("benchmark") == "real_capture"]),
         *batch_section([r for r in results if r.get("benchmark") == "batch"]),
+        *fed_section([r for r in results if r.get("benchmark") == "fed"]),
     ]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
     print(f"wrote docs/benchmarks.md ({len(results)} result files)")

@@ -56,9 +56,11 @@ def bone_labels() -> list[str]:
     return list(anny_topology().bone_labels)
 
 
-def sample_body_params(rng: np.random.Generator, pose: Pose) -> BodyParams:
-    """Phenotypes drawn in realistic ranges (see poses.PHENOTYPE_RANGES) and the given pose."""
-    phen = {k: float(np.round(rng.uniform(lo, hi), 4)) for k, (lo, hi) in PHENOTYPE_RANGES.items()}
+def sample_body_params(rng: np.random.Generator, pose: Pose, ranges: dict[str, tuple[float, float]] | None = None) -> BodyParams:
+    """Phenotypes drawn in realistic ranges (poses.PHENOTYPE_RANGES, or `ranges` for a body-shape bin, see
+    data_tools.attributes) and the given pose."""
+    ranges = ranges or PHENOTYPE_RANGES
+    phen = {k: float(np.round(rng.uniform(*ranges[k]), 4)) for k in PHENOTYPE_RANGES}
     phen["gender"] = float(np.round(rng.choice([rng.uniform(0.0, 0.25), rng.uniform(0.75, 1.0), rng.uniform(0, 1)], p=[0.4, 0.4, 0.2]), 4))
     return BodyParams(phenotypes=phen, pose=pose, yaw_deg=float(np.round(rng.uniform(-20, 20), 2)))
 

@@ -30,6 +30,13 @@ class Layer:
     texture: Texture
 
 
+LIGHT_RANGES = {  # kind → ranges of the key, fill and ambient strengths
+    "any": ((0.5, 0.75), (0.1, 0.3), (0.28, 0.45)),
+    "soft": ((0.4, 0.5), (0.3, 0.4), (0.4, 0.5)), "studio": ((0.55, 0.7), (0.15, 0.25), (0.3, 0.4)),
+    "hard": ((0.75, 0.9), (0.0, 0.08), (0.15, 0.25)),
+}
+
+
 @dataclass
 class Lighting:
     key_dir: Float[np.ndarray, "3"]  # unit vector towards the key light
@@ -39,9 +46,16 @@ class Lighting:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> "Lighting":
+        return cls.preset("any", rng)
+
+    @classmethod
+    def preset(cls, kind: str, rng: np.random.Generator) -> "Lighting":
+        """A random light of a kind (data_tools.attributes.LIGHTINGS): soft (low key, high fill), studio, hard;
+        "any" spans the usual range."""
+        key, fill, ambient = LIGHT_RANGES[kind]
         az, el = rng.uniform(0, 2 * np.pi), np.radians(rng.uniform(25, 70))
         d = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-        return cls(d, float(rng.uniform(0.5, 0.75)), float(rng.uniform(0.1, 0.3)), float(rng.uniform(0.28, 0.45)))
+        return cls(d, float(rng.uniform(*key)), float(rng.uniform(*fill)), float(rng.uniform(*ambient)))
 
     def to_json(self) -> dict:
         return {"key_dir": [float(v) for v in self.key_dir], "key": self.key, "fill": self.fill, "ambient": self.ambient}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from jaxtyping import Float, Int
 
+from data_tools.attributes import Attributes, phenotype_ranges
 from data_tools.body import Body, build_body, sample_body_params
 from data_tools.garments.meshops import select_faces
 from data_tools.garments.outfit import OutfitItem, build_outfit, sample_outfit
@@ -59,15 +60,30 @@ class SyntheticSubject:
         return [by_name.get(g.name, by_name.get(g.name.split(":")[0], OutfitItem(g.name))) for g in self.garments]
 
 
-def make_subject(name: str, seed: int, pose_kinds=POSE_KINDS, garments_dir: Path | None = None) -> SyntheticSubject:
-    """Sample and build a dressed subject; everything follows from `seed`."""
+def make_subject(name: str, seed: int, pose_kinds=POSE_KINDS, garments_dir: Path | None = None,
+                 attributes: Attributes | None = None) -> SyntheticSubject:
+    """Sample and build a dressed subject; everything follows from `seed`. `attributes` (outfit kind, body shape,
+    pose, lighting; data_tools.attributes) fix what they name; without them the subject is the same as before."""
+    a = attributes or Attributes()
     rng = np.random.default_rng(seed)
-    pose = sample_pose(str(rng.choice(list(pose_kinds))), rng)
-    body = build_body(sample_body_params(rng, pose))
-    outfit = sample_outfit(rng, garments_dir)
+    pose = sample_pose(a.pose or str(rng.choice(list(pose_kinds))), rng)
+    body = build_body(sample_body_params(rng, pose, phenotype_ranges(a.body) if a.body else None))
+    outfit = sample_outfit(rng, garments_dir, a.outfit)
+    return dress_body(name, seed, body, outfit, rng, lighting=a.lighting)
+
+
+def dress_body(name: str, seed: int, body: Body, outfit: list[OutfitItem], rng: np.random.Generator,
+               textures: dict[str, Texture] | None = None, skin: Texture | None = None,
+               lighting: str | Lighting | None = None) -> SyntheticSubject:
+    """`body` wearing `outfit` (built here); garment textures (by garment name), skin and light drawn from `rng`
+    unless given (`lighting` may be a preset name of data_tools.attributes.LIGHTINGS)."""
     garments = build_outfit(outfit, body)
-    textures = [hair_texture(rng) if g.label == L.HAIR else garment_texture(rng) for g in garments]
-    return SyntheticSubject(name, seed, body, outfit, garments, skin_texture(rng), textures, Lighting.random(rng))
+    drawn = [hair_texture(rng) if g.label == L.HAIR else garment_texture(rng) for g in garments]
+    drawn = [(textures or {}).get(g.name, d) for g, d in zip(garments, drawn)]
+    skin = skin or skin_texture(rng)
+    if not isinstance(lighting, Lighting):
+        lighting = Lighting.preset(lighting, rng) if lighting else Lighting.random(rng)
+    return SyntheticSubject(name, seed, body, outfit, garments, skin, drawn, lighting)
 
 
 @dataclass

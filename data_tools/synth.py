@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes, draw, parse_mix
 from smpl_d.poses import POSE_KINDS
 from data_tools.render import RenderOptions, Renderer, View
 from data_tools.rigs import RIG_KINDS, make_rig
@@ -41,6 +42,8 @@ class SynthConfig:
     noise_sigma: float = 0.0
     blur_sigma: float = 0.0
     shadows: bool = True
+    outfits: str = ""  # outfit-kind mix, e.g. "dress=0.8,trousers=0.2" (data_tools.attributes); "" = as usual
+    bodies: str = ""  # body-shape mix, e.g. "heavy=0.9,slim=0.1"; "" = as usual
 
     def __post_init__(self) -> None:
         if self.subjects < 1 or self.views < 1 or self.size < 16:
@@ -52,10 +55,31 @@ class SynthConfig:
             raise ValueError(f"unknown pose kinds {bad}; known: {', '.join(POSE_KINDS)}")
         if self.garments_dir is not None and not Path(self.garments_dir).is_dir():
             raise FileNotFoundError(f"{self.garments_dir}: garments folder not found")
+        if any(kind == "suit" for kind, _ in self.outfit_mix) and self.garments_dir is None:
+            raise ValueError("outfit kind 'suit' needs the MakeHuman CC0 assets (--garments-dir)")
+        self.body_mix  # noqa: B018 (parsed here so a bad mix fails before any subject is made)
+
+    @property
+    def outfit_mix(self) -> tuple[tuple[str, float], ...]:
+        return parse_mix(self.outfits, OUTFIT_KINDS, "outfit kind")
+
+    @property
+    def body_mix(self) -> tuple[tuple[str, float], ...]:
+        return parse_mix(self.bodies, tuple(BODY_SHAPES), "body shape")
+
+    def attributes(self, subject_seed: int) -> Attributes | None:
+        """What subject `subject_seed` is asked to be under the mixes (None without mixes: drawn as usual)."""
+        if not (self.outfits or self.bodies):
+            return None
+        rng = np.random.default_rng([subject_seed, 17])  # its own stream: the subject's other draws are unchanged
+        return Attributes(outfit=draw(self.outfit_mix, rng), body=draw(self.body_mix, rng))
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
         d["pose_kinds"] = list(self.pose_kinds)
+        for key in ("outfits", "bodies"):  # folders made before the mixes existed stay resumable
+            if not d[key]:
+                del d[key]
         d["version"] = SYNTH_VERSION
         return d
 
@@ -140,7 +164,8 @@ def synthesize(out: Path, config: SynthConfig, progress: Callable[[int, int, str
                 progress(i + 1, len(names), f"{name} (already done)")
             continue
         seed = subject_seed(config.seed, i)
-        subject = make_subject(name, seed, config.pose_kinds, Path(config.garments_dir) if config.garments_dir else None)
+        subject = make_subject(name, seed, config.pose_kinds, Path(config.garments_dir) if config.garments_dir else None,
+                               config.attributes(seed))
         cameras = make_rig(config.rig, config.views, config.size, np.random.default_rng(seed + 2))
         views = render_views(subject, cameras, config)
         with atomic_dir(folder) as tmp:

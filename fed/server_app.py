@@ -69,7 +69,9 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
         weights, control = outcome.weights, outcome.server_control
         metrics = evaluate(grid, weights, config, rnd, s.timeout)
         record = {"round": rnd, "studios": len(nodes), "used": outcome.used, "dropped": dropped,
+                  "update_norms": {u.studio: _norm(u.delta) for u in updates},  # what DP's clip C should bound
                   "rejected": outcome.rejected, "train_loss": _mean([u[1] for u in _losses(replies)]),
+                  "generated_subjects": _generated(replies),  # FedGC subjects the studios trained on (never evaluated)
                   **metrics, "seconds": round(time.perf_counter() - t0, 1)}
         if outcome.epsilon is not None:
             record |= {"epsilon": outcome.epsilon, "delta": s.dp_delta}
@@ -114,6 +116,16 @@ def _losses(replies: list[Message]):
     for r in replies:
         if not r.has_error() and "metrics" in r.content and "train_loss" in r.content["metrics"]:
             yield r.metadata.src_node_id, float(r.content["metrics"]["train_loss"])
+
+
+def _generated(replies: list[Message]) -> int:
+    return sum(int(r.content["metrics"].get("generated", 0)) for r in replies
+               if not r.has_error() and "metrics" in r.content)
+
+
+def _norm(delta: np.ndarray) -> float | None:
+    norm = float(np.linalg.norm(delta))
+    return norm if np.isfinite(norm) else None
 
 
 def _mean(values: list[float]) -> float | None:

@@ -34,7 +34,7 @@ class FedSettings:
     timeout: float = 3600.0  # seconds the server waits for a round's replies; late or dead studios are dropped
     checkpoint_dir: str = ""  # round checkpoints (resume from the last one); "" = none
     studios_dir: str = ""  # simulation: studio k's data is <studios_dir>/studio_<k> (deployment: node config data-dir)
-    initial_checkpoint: str = ""  # "" = the embedded field
+    initial_checkpoint: str = ""  # "" = the embedded field; "scratch" = fresh weights of its architecture
 
     @classmethod
     def from_mapping(cls, values: dict, base: "FedSettings | None" = None) -> "FedSettings":

@@ -20,7 +20,14 @@ from usr.training.objective import Objective
 
 
 def initial_field(settings: FedSettings) -> tuple[SDFField, dict]:
-    """The starting model: the run's `initial_checkpoint`, else the embedded field."""
+    """The starting model: the run's `initial_checkpoint`, else the embedded field; "scratch" = the embedded field's
+    architecture with fresh weights (seeded by the run's seed), for studios that train a model of their own."""
+    if settings.initial_checkpoint == "scratch":
+        from usr.field.sdf_field import FieldConfig
+
+        _, state = load_checkpoint(None)
+        torch.manual_seed(settings.seed)
+        return SDFField(FieldConfig.from_json(state["config"])), {"extra": {"initial": "scratch"}}
     return load_checkpoint(Path(settings.initial_checkpoint) if settings.initial_checkpoint else None)
 
 
@@ -43,9 +50,9 @@ def studio_data(root: Path, work_size: int) -> StudioData:
     if not names:
         raise FileNotFoundError(f"{root}: no subject folders (cameras.json) in the studio's data folder")
     splits = json.loads((root / "splits.json").read_text()) if (root / "splits.json").is_file() else {}
-    held_out = [n for n in splits.get("test", []) + splits.get("val", []) if n in names]
+    generated = [n for n in names if (root / n / "generated.json").is_file()]  # FedGC: trained on, never evaluated
+    held_out = [n for n in splits.get("test", []) + splits.get("val", []) if n in names and n not in generated]
     train = [n for n in names if n not in held_out] or names
-    generated = [n for n in train if (root / n / "generated.json").is_file()]
     return StudioData(root, load_subjects(root, train, work_size), load_subjects(root, held_out, work_size), generated)
 
 

@@ -51,3 +51,19 @@ def test_federation_runs_drops_a_broken_studio_and_resumes_exactly(studios, tmp_
     a = np.load(tmp_path / "whole" / "server_state.npz")
     b = np.load(tmp_path / "resumed" / "server_state.npz")
     assert int(b["rounds"]) == 2 and np.array_equal(a["weights"], b["weights"])
+
+
+def test_fedgc_subjects_are_trained_on_and_never_evaluated(studios, tmp_path):
+    import shutil
+
+    data = tmp_path / "studios"
+    for k in (0, 1):
+        shutil.copytree(studios / f"studio_{k}", data / f"studio_{k}")
+    run = _simulate("--studios", "2", "--rounds", "1", "--local-steps", "2", "--data", str(data), "--fedgc", "1",
+                    "--fedgc-guidance", "prompt+real", "--out", str(tmp_path / "run"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    record = json.loads((tmp_path / "run" / "history.json").read_text())[0]
+    generated = sorted(p.name for p in data.glob("studio_*/gen_*"))
+    assert record["generated_subjects"] == len(generated) == 2  # ratio 1: one per private training subject
+    assert all(json.loads((p / "generated.json").read_text())["guidance"] == "prompt+real" for p in data.glob("*/gen_*"))
+    assert "fedgc: studio_0: 1 private + 1 generated" in run.stderr

@@ -31,22 +31,26 @@ class OutfitItem:
         return {"item": self.name, "spec": self.spec.to_json() if self.spec else None, "mhclo": mhclo}
 
 
-def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None) -> list[OutfitItem]:
+def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None, kind: str | None = None) -> list[OutfitItem]:
     """A plausible outfit: top + bottom (or a dress), maybe a jacket, usually shoes and hair.
 
     With `garments_dir` (MakeHuman CC0 assets), about half of the subjects wear a MakeHuman suit
-    instead of the procedural top and bottom, and MakeHuman shoes/hair are mixed in.
+    instead of the procedural top and bottom, and MakeHuman shoes/hair are mixed in. `kind`
+    (data_tools.attributes.OUTFIT_KINDS) asks for the main garment: a dress, a skirt / trousers / shorts
+    under any top, or a MakeHuman suit.
     """
     assets = _assets(garments_dir)
+    if kind == "suit" and not assets.get("suit"):
+        raise ValueError("outfit kind 'suit' needs the MakeHuman CC0 assets (--garments-dir)")
     items: list[OutfitItem] = []
-    use_mh = bool(assets.get("suit")) and rng.random() < 0.5
+    use_mh = kind == "suit" or (kind is None and bool(assets.get("suit")) and rng.random() < 0.5)
     if use_mh:
         suit = assets["suit"][rng.integers(len(assets["suit"]))]
         items.append(OutfitItem(suit.name, mhclo=str(suit.path)))
-    elif rng.random() < 0.25:
+    elif kind == "dress" or (kind is None and rng.random() < 0.25):
         items.append(OutfitItem("dress", spec=sample_spec("dress", rng)))
     else:
-        bottom, top = str(rng.choice(BOTTOMS)), str(rng.choice(TOPS))
+        bottom, top = kind or str(rng.choice(BOTTOMS)), str(rng.choice(TOPS))
         items.append(OutfitItem(bottom, spec=sample_spec(bottom, rng)))
         items.append(OutfitItem(top, spec=sample_spec(top, rng)))
     if not use_mh and rng.random() < 0.3:

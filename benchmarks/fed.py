@@ -1,0 +1,255 @@
+"""Benchmark of federated co-training (the must-show of the fed issue).
+
+4 studios with garment-type-skewed synthetic subjects (`usr fed partition --skew garment`: each mostly dresses,
+skirts, trousers or shorts), held-out subjects from every studio. The field starts from the embedded model (the
+studios improve the shipped model together; `--start scratch`: fresh weights) and every method gets the same
+rounds × local steps:
+
+- local-only: each studio alone (evaluated on its own and on the other studios' held-out subjects);
+- centralized: one model on all studios' training subjects pooled (the compute of all studios together);
+- FedAvg, FedProx, SCAFFOLD, FedAdam: Flower simulation (fed.simulate, the same ServerApp / ClientApp as deployment);
+- FedAvg + FedGC: every studio first adds generated subjects (fed.fedgc: water-filling over outfit kinds,
+  several prompts, prompt-only guidance, ratio 0.5);
+- a fifth studio joins; it sends scaled, noise or label-flipped (mirrored views) updates, aggregated by the mean and
+  by the coordinate median, against the clean 5-studio run;
+- DP-FedAvg with C from the measured update norms of the FedAvg run, at a stated ε.
+
+Scores: Chamfer (cm at 1.8 m) of the feed-forward mesh from all 6 views (128³ grid, level 0) and PSNR of a held-out
+view rendered from the others, averaged over held-out subjects; every mesh is cut at the starting model's calibrated
+SDF level. Runs resume (finished runs are kept in --work).
+
+    python benchmarks/fed.py --work /work/bench_fed [--start embedded|scratch] --out benchmarks/results/fed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.fed_eval import held_out_subjects, means, score_field  # noqa: E402
+from fed.settings import FedSettings  # noqa: E402
+from fed.task import initial_field  # noqa: E402
+from usr.training.checkpoint import save_checkpoint, surface_level  # noqa: E402
+from usr.io.atomic import write_json_atomic  # noqa: E402
+
+FEDERATED = {  # name → (local algorithm, server optimizer, server lr), as `usr fed simulate --alg`
+    "fedavg": ("fedavg", "fedavg", 1.0), "fedprox": ("fedprox", "fedavg", 1.0),
+    "scaffold": ("scaffold", "fedavg", 1.0), "fedadam": ("fedavg", "fedadam", 0.01),
+}
+ATTACKS = ("scaled", "noise", "flipped")
+
+
+def make_data(work: Path, args) -> dict[str, list[Path]]:
+    """studios4 (garment skew), studios4_fedgc (the same + generated subjects), studios5 (+ a fifth studio)."""
+    from data_tools.synth import synthesize
+    from fed.fedgc.generate import FedGCPlan, generate
+    from fed.partition import PartitionPlan, make_studios, studio_configs
+
+    plan = PartitionPlan(studios=4, subjects=args.subjects, skew="garment", views=6, size=args.size, seed=args.seed)
+    four = make_studios(work / "studios4", plan, progress=lambda k, n, w: print(f"data: {w}", flush=True))
+    five = work / "studios5"
+    five.mkdir(exist_ok=True)
+    for k, folder in enumerate(four):
+        if not (five / folder.name).exists():
+            (five / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
+    synthesize(five / "studio_4", studio_configs(replace(plan, studios=5))[4])
+    gc = work / "studios4_fedgc"
+    for folder in four:
+        if not (gc / folder.name).exists():
+            shutil.copytree(folder, gc / folder.name, copy_function=os.link)  # hard links: no copy of the images
+    gc_studios = [gc / f.name for f in four]
+    summaries = generate(gc_studios, FedGCPlan(ratio=args.fedgc_ratio, allocation="water-filling", prompts="several",
+                                               guidance="prompt-only", seed=args.seed),
+                         progress=lambda i, n, w: print(f"fedgc: {i}/{n} {w}", flush=True))
+    return {"studios4": four, "studios4_fedgc": gc_studios, "studios5": [five / f"studio_{k}" for k in range(5)],
+            "fedgc": summaries}
+
+
+def settings_for(args, **overrides) -> FedSettings:
+    start = "scratch" if args.start == "scratch" else ""
+    return replace(FedSettings(rounds=args.rounds, local_steps=args.local_steps, initial_checkpoint=start,
+                               seed=args.seed, work_size=96, timeout=7200.0), **overrides)
+
+
+def federated_run(work: Path, name: str, studios: list[Path], settings: FedSettings) -> tuple[Path, list[dict], float]:
+    """The Flower simulation (resumes from its checkpoints); the final field.pt and the round history."""
+    from fed.simulate import simulate
+
+    out = work / "runs" / name
+    history_file = out / "history.json"
+    t = time.perf_counter()
+    done = json.loads(history_file.read_text()) if history_file.is_file() else []
+    if len(done) < settings.rounds:
+        print(f"run {name}: {len(studios)} studios, {settings.rounds} rounds", flush=True)
+        simulate(replace(settings, checkpoint_dir=str(out), studios_dir=str(studios[0].parent)), len(studios),
+                 on_round=lambda r: print(f"  {name} round {r['round']}: {r.get('val_psnr', float('nan')):.2f} dB, "
+                                          f"{r['seconds']:.0f} s", flush=True))
+    return out / "field.pt", json.loads(history_file.read_text()), time.perf_counter() - t
+
+
+def solo_run(work: Path, name: str, studios: list[Path], settings: FedSettings, steps_per_round: int) -> tuple[Path, float]:
+    """Local-only / centralized (fed.baselines): the same rounds of local training, on one data set."""
+    from fed.baselines import train_alone
+
+    out = work / "runs" / f"{name}.pt"
+    t = time.perf_counter()
+    if not out.is_file():
+        print(f"run {name}: {settings.rounds} rounds × {steps_per_round} steps", flush=True)
+        field = train_alone(studios, settings, steps_per_round)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(out, field, settings.rounds * steps_per_round, extra={"benchmark": name})
+    return out, time.perf_counter() - t
+
+
+def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[dict]:
+    from usr.training.checkpoint import load_checkpoint
+
+    if cache.is_file() and cache.stat().st_mtime >= checkpoint.stat().st_mtime:
+        return json.loads(cache.read_text())
+    field, _ = load_checkpoint(checkpoint)
+    rows = score_field(field, held, level)
+    write_json_atomic(cache, rows)
+    return rows
+
+
+def dp_clip(fedavg_history: list[dict]) -> float:
+    """C = the median update norm the FedAvg run measured: clipping then keeps most of the signal."""
+    norms = [v for r in fedavg_history for v in r.get("update_norms", {}).values() if v is not None]
+    if not norms:
+        raise SystemExit("the FedAvg run recorded no update norms (history.json made by an older version?)")
+    return float(np.median(norms))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, required=True, help="Data, runs and scores (kept: a rerun resumes).")
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/fed.json"))
+    ap.add_argument("--subjects", type=int, default=8, help="Subjects per studio (2 of them held out).")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--local-steps", type=int, default=25)
+    ap.add_argument("--fedgc-ratio", type=float, default=0.5)
+    ap.add_argument("--dp-noise", type=float, nargs="+", default=[1.0], help="σ of each DP run (C: measured).")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--start", choices=["embedded", "scratch"], default="embedded")
+    ap.add_argument("--only", nargs="*", default=None, help="Run only these groups: base fed fedgc attack dp.")
+    args = ap.parse_args()
+    groups = set(args.only or ["base", "fed", "fedgc", "attack", "dp"])
+    t0 = time.perf_counter()
+    data = make_data(args.work, args)
+    work = args.work / args.start  # runs and scores of this starting point
+    start_field, start_state = initial_field(settings_for(args))
+    level = surface_level(start_state)
+    four, five = data["studios4"], data["studios5"]
+    held4, held5 = held_out_subjects(four), held_out_subjects(five)
+    scores_dir = work / "scores"
+    runs: dict[str, dict] = {}
+    start_ckpt = work / "runs" / "start.pt"
+    if not start_ckpt.is_file():
+        start_ckpt.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(start_ckpt, start_field, 0, extra=start_state.get("extra", {}))
+
+    def record(name: str, checkpoint: Path, held: list, seconds: float, **info) -> None:
+        rows = scores_of(checkpoint, held, scores_dir / f"{name}.json", level)
+        runs[name] = {"all": means(rows), "seconds": round(seconds, 1), "per_subject": rows, **info}
+        print(f"{name}: Chamfer {runs[name]['all']['chamfer_cm']:.2f} cm, PSNR {runs[name]['all']['psnr']:.2f}", flush=True)
+
+    base = settings_for(args)
+    record("start", start_ckpt, held4, 0.0)
+    record("start5", start_ckpt, held5, 0.0)
+    if "base" in groups:
+        for k, studio in enumerate(four):
+            ckpt, secs = solo_run(work, f"local_{k}", [studio], base, args.local_steps)
+            record(f"local_{k}", ckpt, held4, secs, studio=k)
+            rows = runs[f"local_{k}"]["per_subject"]
+            runs[f"local_{k}"] |= {"own": means(rows, lambda r, k=k: r["studio"] == k),
+                                   "others": means(rows, lambda r, k=k: r["studio"] != k)}
+        ckpt, secs = solo_run(work, "centralized", four, base, args.local_steps * len(four))
+        record("centralized", ckpt, held4, secs)
+    history = {}
+    if groups & {"fed", "dp"}:
+        for name, (local, server, lr) in FEDERATED.items():
+            if name != "fedavg" and "fed" not in groups:
+                continue
+            ckpt, history[name], secs = federated_run(work, name, four, replace(base, algorithm=local,
+                                                      server_optimizer=server, server_lr=lr))
+            record(name, ckpt, held4, secs, algorithm=name)
+    if "fedgc" in groups:
+        ckpt, history["fedavg_fedgc"], secs = federated_run(work, "fedavg_fedgc", data["studios4_fedgc"], base)
+        record("fedavg_fedgc", ckpt, held4, secs, fedgc=data["fedgc"])
+    if "attack" in groups:
+        ckpt, _, secs = federated_run(work, "clean5_mean", five, base)
+        record("clean5_mean", ckpt, held5, secs)
+        for attack in ATTACKS:
+            for rule in ("mean", "median"):
+                name = f"{attack}5_{rule}"
+                ckpt, _, secs = federated_run(work, name, five, replace(base, attack=attack, attack_studio=4, rule=rule))
+                record(name, ckpt, held5, secs, attack=attack, rule=rule, attacker="studio_4")
+    if "dp" in groups:
+        clip = dp_clip(history["fedavg"])
+        for sigma in args.dp_noise:
+            name = f"fedavg_dp_sigma{sigma:g}"
+            ckpt, hist, secs = federated_run(work, name, four, replace(base, dp_noise=sigma, dp_clip=clip))
+            record(name, ckpt, held4, secs, dp_clip=clip, dp_noise=sigma, epsilon=hist[-1]["epsilon"], delta=1e-5)
+    result = {
+        "benchmark": "fed", "command": f"python benchmarks/fed.py --work WORK --start {args.start} --out {args.out}",
+        "setup": {"studios": 4, "skew": "garment", "subjects_per_studio": args.subjects, "size": args.size, "views": 6,
+                  "rounds": args.rounds, "local_steps": args.local_steps, "rays": base.rays, "samples": base.samples,
+                  "work_size": base.work_size, "start": args.start, "surface_level": level, "seed": args.seed,
+                  "held_out": [f"{h.folder.parent.name}/{h.folder.name}" for h in held4],
+                  "held_out_5": [f"{h.folder.parent.name}/{h.folder.name}" for h in held5],
+                  "fedgc": {"ratio": args.fedgc_ratio, "allocation": "water-filling", "prompts": "several",
+                            "guidance": "prompt-only"}},
+        "runs": runs, "goals": goals(runs), "seconds": round(time.perf_counter() - t0, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    if previous.get("benchmark") == "fed" and args.only:  # a partial rerun keeps the other groups' runs
+        result["runs"] = {**previous.get("runs", {}), **runs}
+        result["goals"] = goals(result["runs"])
+    write_json_atomic(args.out, result)
+    print(json.dumps(result["goals"], indent=1))
+
+
+def goals(runs: dict) -> dict:
+    """The issue's goals against the measured runs (None when a run is missing)."""
+    def chamfer(name, key="all"):
+        return runs[name][key]["chamfer_cm"] if name in runs else None
+
+    locals_others = [runs[k]["others"]["chamfer_cm"] for k in runs if k.startswith("local_")]
+    local = float(np.mean(locals_others)) if locals_others else None
+    out = {"local_only_others_chamfer": local, "centralized_chamfer": chamfer("centralized")}
+    for name in FEDERATED:
+        c = chamfer(name)
+        if c is None or local is None:
+            continue
+        out[name] = {"chamfer": c, "vs_local_others": c / local - 1,
+                     "better_than_local_by_10pct": c <= 0.9 * local}
+        if chamfer("centralized") is not None:
+            out[name] |= {"vs_centralized": c / chamfer("centralized") - 1,
+                          "within_10pct_of_centralized": c <= 1.1 * chamfer("centralized")}
+    if chamfer("fedavg_fedgc") is not None and chamfer("fedavg") is not None:
+        out["fedgc"] = {"vs_fedavg": chamfer("fedavg_fedgc") / chamfer("fedavg") - 1,
+                        "better_by_5pct": chamfer("fedavg_fedgc") <= 0.95 * chamfer("fedavg")}
+    clean = chamfer("clean5_mean")
+    for attack in ATTACKS:
+        for rule in ("mean", "median"):
+            c = chamfer(f"{attack}5_{rule}")
+            if c is not None and clean is not None:
+                out[f"{attack}5_{rule}"] = {"vs_clean": c / clean - 1, "within_5pct_of_clean": c <= 1.05 * clean}
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Scoring a field for benchmarks/fed.py: Chamfer (cm at 1.8 m) of its feed-forward mesh and PSNR of a held-out view,
+on held-out subjects of every studio. The same model, views and grid for every method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from usr.field.sdf_field import SDFField
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    studio: int
+    folder: Path
+
+
+def held_out_subjects(studios: list[Path]) -> list[HeldOut]:
+    """Every studio's held-out subjects (splits.json val + test; never generated ones)."""
+    from fed.task import studio_data
+
+    out = []
+    for k, root in enumerate(studios):
+        data = studio_data(root, 32)
+        out += [HeldOut(k, root / s.name) for s in data.held_out]
+    return out
+
+
+def score_subject(field: SDFField, subject: HeldOut, level: float, resolution: int = 128, work_size: int = 96) -> dict:
+    """Chamfer of the mesh reconstructed from all views (surface at SDF `level`); PSNR / IoU of view 1 rendered from
+    the others."""
+    from usr.io.meshes import load_mesh
+    from usr.io.subject_folder import read_subject
+    from usr.metrics.geometry import geometry_scores
+    from usr.reconstruct import ReconOptions, reconstruct
+    from usr.training.batches import load_subjects
+    from usr.training.trainer import validate
+
+    capture = read_subject(subject.folder)
+    rec = reconstruct(capture, field, ReconOptions(resolution=resolution, work_size=work_size, hull_resolution=64,
+                                                   surface_level=level))
+    geometry = geometry_scores(rec.mesh, load_mesh(capture.ground_truth.full), 10000)
+    views = load_subjects(subject.folder.parent, [subject.folder.name], work_size)[0]
+    image = validate(field, views)
+    return {"studio": subject.studio, "subject": f"{subject.folder.parent.name}/{subject.folder.name}",
+            "chamfer_cm": float(geometry.chamfer_cm), "psnr": float(image["val_psnr"]), "iou": float(image["val_iou"])}
+
+
+def score_field(field: SDFField, subjects: list[HeldOut], level: float) -> list[dict]:
+    import torch
+
+    with torch.no_grad():
+        return [score_subject(field, s, level) for s in subjects]
+
+
+def means(rows: list[dict], keep=lambda r: True) -> dict:
+    kept = [r for r in rows if keep(r)]
+    return {k: float(np.mean([r[k] for r in kept])) for k in ("chamfer_cm", "psnr", "iou")} | {"subjects": len(kept)}
