@@ -38,12 +38,13 @@ def _model() -> nn.Module:
     return nn.Linear(D, 1, bias=False).double()
 
 
-def _loss(a, b):
+def _loss(a, b, scale: float = 1.0):
     at, bt = torch.as_tensor(a), torch.as_tensor(b)
-    return lambda model, step: ((model(at).squeeze(-1) - bt) ** 2).mean() / 2
+    return lambda model, step: scale * ((model(at).squeeze(-1) - bt) ** 2).mean() / 2
 
 
-def _federate(algorithm: str, rounds: int, steps: int, lr: float = 0.02, server: str = "fedavg", server_lr: float = 1.0):
+def _federate(algorithm: str, rounds: int, steps: int, lr: float = 0.02, server: str = "fedavg", server_lr: float = 1.0,
+              local_optimizer: str = "sgd", loss_scale: float = 1.0):
     studios, model = _studios(), _model()
     weights = model_vector(model)
     optimizer = ServerOptimizer(ServerOptConfig(server, lr=server_lr), weights.size)
@@ -52,7 +53,7 @@ def _federate(algorithm: str, rounds: int, steps: int, lr: float = 0.02, server:
     for _ in range(rounds):
         updates = []
         for i, (a, b) in enumerate(studios):
-            r = train_locally(model, _loss(a, b), weights, LocalConfig(algorithm, steps, lr, mu=0.1), server_control,
+            r = train_locally(model, _loss(a, b, loss_scale), weights, LocalConfig(algorithm, steps, lr, mu=0.1, optimizer=local_optimizer), server_control,
                               controls[i])
             controls[i] = r.control
             updates.append(StudioUpdate(f"s{i}", r.weights - weights, len(b), r.control_delta))
@@ -66,6 +67,15 @@ def test_scaffold_removes_client_drift_fedavg_keeps():
     _, scaffold_error = _federate("scaffold", rounds=60, steps=25)
     assert scaffold_error < 1e-3 < fedavg_error  # equal sample counts: the pooled optimum is the federation's
     assert scaffold_error < fedavg_error / 20
+
+
+def test_scaffold_with_adam_steps_still_corrects_drift():
+    """The field trains with Adam, whose steps are about η per weight whatever the gradients' size (the field's are
+    small): SCAFFOLD's variate is then the studio's mean gradient, so the correction has the gradients' scale."""
+    for scale in (1.0, 1e-3):
+        _, fedavg_error = _federate("fedavg", rounds=60, steps=25, lr=0.01, local_optimizer="adam", loss_scale=scale)
+        _, scaffold_error = _federate("scaffold", rounds=60, steps=25, lr=0.01, local_optimizer="adam", loss_scale=scale)
+        assert scaffold_error < fedavg_error / 3, scale
 
 
 def test_fedavg_with_one_local_step_is_gradient_descent_on_the_pooled_loss():

@@ -138,3 +138,18 @@ def test_cli_partition_and_generate(tmp_path):
     # water-filling over body shapes: each studio gets a shape it lacks, and the prompt asks for it
     assert [m["bin"] for m in made] == ["average", "slim"]
     assert [m["attributes"]["body"] for m in made] == ["average", "slim"]
+
+
+def test_own_prompt_file_follows_the_water_filling_bins(studios, tmp_path):
+    from fed.fedgc.generate import FedGCPlan, plan_studios
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("# studio prompts\na slim person in a dress\nshorts in hard light\na person wearing jeans\n")
+    jobs = plan_studios(studios, FedGCPlan(ratio=1.0, prompts=str(prompts)))
+    for studio_jobs in jobs:
+        for job in studio_jobs:
+            assert parse_prompt(job["prompt"]).outfit == job["bin"] or job["bin"] == "skirt"  # no skirt prompt given
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a cat on a sofa\n")
+    with pytest.raises(ValueError, match="a cat on a sofa"):
+        plan_studios(studios, FedGCPlan(prompts=str(bad)))

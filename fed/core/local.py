@@ -7,7 +7,9 @@
   returns Δc = c_i⁺ − c_i; c_i stays in the studio's own state between rounds.
 `loss_at(model, step)` gives the studio's loss on its batch for that step (the caller owns data and batches).
 The step itself is plain SGD (the textbook form of all three) or Adam (how the field trains; the FedProx and
-SCAFFOLD terms are then added to the gradient Adam sees, and SCAFFOLD's variate formula becomes an approximation).
+SCAFFOLD terms are then added to the gradient Adam sees). With Adam, (x − y) / (K η) is no gradient (Adam's steps
+are about η per weight whatever the gradient's size), so the studio's new variate is instead the mean of the raw
+gradients it met over its K steps: a gradient-sized estimate, as the correction c − c_i it feeds must be.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
         raise ValueError(f"unknown local optimizer {config.optimizer!r}; known: sgd, adam")
     adam = torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam" else None
     loss = torch.tensor(0.0)
+    grad_sum = [torch.zeros_like(p) for p in params] if scaffold and adam is not None else None
     for step in range(config.steps):
         for p in params:
             p.grad = None
@@ -67,6 +70,8 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
         with torch.no_grad():
             for i, p in enumerate(params):
                 g = p.grad if p.grad is not None else torch.zeros_like(p)
+                if grad_sum is not None:
+                    grad_sum[i] += g
                 if anchor is not None:
                     g = g + config.mu * (p - anchor[i])
                 if scaffold:
@@ -80,7 +85,10 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
     weights = model_vector(model)
     if not scaffold:
         return LocalResult(weights, None, None, float(loss.detach()))
-    new_control = studio_control - server_control + (global_weights - weights) / (config.steps * config.lr)
+    if grad_sum is not None:
+        new_control = np.concatenate([(g / config.steps).reshape(-1).double().numpy() for g in grad_sum])
+    else:
+        new_control = studio_control - server_control + (global_weights - weights) / (config.steps * config.lr)
     return LocalResult(weights, new_control - studio_control, new_control, float(loss.detach()))
 
 

@@ -68,8 +68,9 @@ def plan_studios(studios: list[Path], plan: FedGCPlan) -> list[list[dict]]:
         for bin_, count in alloc.items():
             if plan.guidance == "real-only":
                 prompts = [None] * count
-            elif user_prompts is not None:
-                prompts = [user_prompts[(len(jobs) + i) % len(user_prompts)] for i in range(count)]
+            elif user_prompts is not None:  # the user's prompts that name the bin, if any do
+                fitting = [p for p in user_prompts if getattr(parse_prompt(p), plan.axis) == bin_] or user_prompts
+                prompts = [fitting[(len(jobs) + i) % len(fitting)] for i in range(count)]
             else:
                 prompts = make_prompts(plan.prompts, count, rng, {plan.axis: bin_} if bin_ != ANY_BIN else None)
             for prompt in prompts:
