@@ -83,33 +83,36 @@ def settings_for(args, **overrides) -> FedSettings:
 
 
 def federated_run(work: Path, name: str, studios: list[Path], settings: FedSettings) -> tuple[Path, list[dict], float]:
-    """The Flower simulation (resumes from its checkpoints); the final field.pt and the round history."""
+    """The Flower simulation (resumes from its checkpoints); the final field.pt, the round history and its seconds."""
     from fed.simulate import simulate
 
     out = work / "runs" / name
     history_file = out / "history.json"
-    t = time.perf_counter()
     done = json.loads(history_file.read_text()) if history_file.is_file() else []
     if len(done) < settings.rounds:
         print(f"run {name}: {len(studios)} studios, {settings.rounds} rounds", flush=True)
         simulate(replace(settings, checkpoint_dir=str(out), studios_dir=str(studios[0].parent)), len(studios),
                  on_round=lambda r: print(f"  {name} round {r['round']}: {r.get('val_psnr', float('nan')):.2f} dB, "
                                           f"{r['seconds']:.0f} s", flush=True))
-    return out / "field.pt", json.loads(history_file.read_text()), time.perf_counter() - t
+    history = json.loads(history_file.read_text())
+    return out / "field.pt", history, round(sum(r["seconds"] for r in history), 1)  # training + per-round evaluation
 
 
 def solo_run(work: Path, name: str, studios: list[Path], settings: FedSettings, steps_per_round: int) -> tuple[Path, float]:
     """Local-only / centralized (fed.baselines): the same rounds of local training, on one data set."""
     from fed.baselines import train_alone
 
+    from usr.training.checkpoint import load_checkpoint
+
     out = work / "runs" / f"{name}.pt"
-    t = time.perf_counter()
     if not out.is_file():
         print(f"run {name}: {settings.rounds} rounds × {steps_per_round} steps", flush=True)
+        t = time.perf_counter()
         field = train_alone(studios, settings, steps_per_round)
         out.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(out, field, settings.rounds * steps_per_round, extra={"benchmark": name})
-    return out, time.perf_counter() - t
+        save_checkpoint(out, field, settings.rounds * steps_per_round,
+                        extra={"benchmark": name, "seconds": round(time.perf_counter() - t, 1)})
+    return out, load_checkpoint(out)[1].get("extra", {}).get("seconds")  # None: made before seconds were kept
 
 
 def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[dict]:
@@ -139,6 +142,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--local-steps", type=int, default=25)
+    ap.add_argument("--attack-rounds", type=int, default=4, help="Rounds of the 5-studio runs (clean and attacked).")
     ap.add_argument("--fedgc-ratio", type=float, default=0.5)
     ap.add_argument("--dp-noise", type=float, nargs="+", default=[1.0], help="σ of each DP run (C: measured).")
     ap.add_argument("--seed", type=int, default=0)
@@ -160,14 +164,16 @@ def main() -> None:
         start_ckpt.parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(start_ckpt, start_field, 0, extra=start_state.get("extra", {}))
 
-    def record(name: str, checkpoint: Path, held: list, seconds: float, **info) -> None:
+    def record(name: str, checkpoint: Path, held: list, seconds: float | None, **info) -> None:
         rows = scores_of(checkpoint, held, scores_dir / f"{name}.json", level)
-        runs[name] = {"all": means(rows), "seconds": round(seconds, 1), "per_subject": rows, **info}
-        print(f"{name}: Chamfer {runs[name]['all']['chamfer_cm']:.2f} cm, PSNR {runs[name]['all']['psnr']:.2f}", flush=True)
+        runs[name] = {"all": means(rows), "seconds": seconds, "per_subject": rows, **info}
+        a = runs[name]["all"]
+        print(f"{name}: Chamfer {a['chamfer_cm'] if a['empty_meshes'] == 0 else 'empty meshes'}, PSNR {a['psnr']:.2f}",
+              flush=True)
 
     base = settings_for(args)
-    record("start", start_ckpt, held4, 0.0)
-    record("start5", start_ckpt, held5, 0.0)
+    record("start", start_ckpt, held4, None)
+    record("start5", start_ckpt, held5, None)
     if "base" in groups:
         for k, studio in enumerate(four):
             ckpt, secs = solo_run(work, f"local_{k}", [studio], base, args.local_steps)
@@ -189,12 +195,14 @@ def main() -> None:
         ckpt, history["fedavg_fedgc"], secs = federated_run(work, "fedavg_fedgc", data["studios4_fedgc"], base)
         record("fedavg_fedgc", ckpt, held4, secs, fedgc=data["fedgc"])
     if "attack" in groups:
-        ckpt, _, secs = federated_run(work, "clean5_mean", five, base)
+        five_base = replace(base, rounds=args.attack_rounds)
+        ckpt, _, secs = federated_run(work, "clean5_mean", five, five_base)
         record("clean5_mean", ckpt, held5, secs)
         for attack in ATTACKS:
             for rule in ("mean", "median"):
                 name = f"{attack}5_{rule}"
-                ckpt, _, secs = federated_run(work, name, five, replace(base, attack=attack, attack_studio=4, rule=rule))
+                ckpt, _, secs = federated_run(work, name, five, replace(five_base, attack=attack, attack_studio=4,
+                                                                         rule=rule))
                 record(name, ckpt, held5, secs, attack=attack, rule=rule, attacker="studio_4")
     if "dp" in groups:
         clip = dp_clip(history["fedavg"])
@@ -205,7 +213,8 @@ def main() -> None:
     result = {
         "benchmark": "fed", "command": f"python benchmarks/fed.py --work WORK --start {args.start} --out {args.out}",
         "setup": {"studios": 4, "skew": "garment", "subjects_per_studio": args.subjects, "size": args.size, "views": 6,
-                  "rounds": args.rounds, "local_steps": args.local_steps, "rays": base.rays, "samples": base.samples,
+                  "rounds": args.rounds, "attack_rounds": args.attack_rounds, "local_steps": args.local_steps,
+                  "rays": base.rays, "samples": base.samples,
                   "work_size": base.work_size, "start": args.start, "surface_level": level, "seed": args.seed,
                   "held_out": [f"{h.folder.parent.name}/{h.folder.name}" for h in held4],
                   "held_out_5": [f"{h.folder.parent.name}/{h.folder.name}" for h in held5],
@@ -232,22 +241,24 @@ def goals(runs: dict) -> dict:
     out = {"local_only_others_chamfer": local, "centralized_chamfer": chamfer("centralized")}
     for name in FEDERATED:
         c = chamfer(name)
-        if c is None or local is None:
+        if c is None or local is None:  # not run, or ruined (empty meshes)
             continue
         out[name] = {"chamfer": c, "vs_local_others": c / local - 1,
                      "better_than_local_by_10pct": c <= 0.9 * local}
         if chamfer("centralized") is not None:
             out[name] |= {"vs_centralized": c / chamfer("centralized") - 1,
                           "within_10pct_of_centralized": c <= 1.1 * chamfer("centralized")}
-    if chamfer("fedavg_fedgc") is not None and chamfer("fedavg") is not None:
+    if chamfer("fedavg_fedgc") is not None and chamfer("fedavg") is not None:  # both ran with a surface
         out["fedgc"] = {"vs_fedavg": chamfer("fedavg_fedgc") / chamfer("fedavg") - 1,
                         "better_by_5pct": chamfer("fedavg_fedgc") <= 0.95 * chamfer("fedavg")}
     clean = chamfer("clean5_mean")
     for attack in ATTACKS:
         for rule in ("mean", "median"):
-            c = chamfer(f"{attack}5_{rule}")
-            if c is not None and clean is not None:
-                out[f"{attack}5_{rule}"] = {"vs_clean": c / clean - 1, "within_5pct_of_clean": c <= 1.05 * clean}
+            name = f"{attack}5_{rule}"
+            if name in runs and clean is not None:
+                c = chamfer(name)  # None: the field was ruined (empty meshes)
+                out[name] = {"vs_clean": None if c is None else c / clean - 1,
+                             "within_5pct_of_clean": c is not None and c <= 1.05 * clean}
     return out
 
 

@@ -39,13 +39,16 @@ def score_subject(field: SDFField, subject: HeldOut, level: float, resolution: i
     from usr.training.trainer import validate
 
     capture = read_subject(subject.folder)
-    rec = reconstruct(capture, field, ReconOptions(resolution=resolution, work_size=work_size, hull_resolution=64,
-                                                   surface_level=level))
-    geometry = geometry_scores(rec.mesh, load_mesh(capture.ground_truth.full), 10000)
+    row = {"studio": subject.studio, "subject": f"{subject.folder.parent.name}/{subject.folder.name}"}
+    try:
+        rec = reconstruct(capture, field, ReconOptions(resolution=resolution, work_size=work_size, hull_resolution=64,
+                                                       surface_level=level))
+        row["chamfer_cm"] = float(geometry_scores(rec.mesh, load_mesh(capture.ground_truth.full), 10000).chamfer_cm)
+    except ValueError as exc:  # a ruined field: no surface at all (counted as a failure, not skipped)
+        row |= {"chamfer_cm": None, "failed": str(exc)}
     views = load_subjects(subject.folder.parent, [subject.folder.name], work_size)[0]
     image = validate(field, views)
-    return {"studio": subject.studio, "subject": f"{subject.folder.parent.name}/{subject.folder.name}",
-            "chamfer_cm": float(geometry.chamfer_cm), "psnr": float(image["val_psnr"]), "iou": float(image["val_iou"])}
+    return row | {"psnr": float(image["val_psnr"]), "iou": float(image["val_iou"])}
 
 
 def score_field(field: SDFField, subjects: list[HeldOut], level: float) -> list[dict]:
@@ -56,5 +59,9 @@ def score_field(field: SDFField, subjects: list[HeldOut], level: float) -> list[
 
 
 def means(rows: list[dict], keep=lambda r: True) -> dict:
+    """Means over the kept subjects; Chamfer is None when any mesh is empty (`empty_meshes` counts them)."""
     kept = [r for r in rows if keep(r)]
-    return {k: float(np.mean([r[k] for r in kept])) for k in ("chamfer_cm", "psnr", "iou")} | {"subjects": len(kept)}
+    empty = sum(r["chamfer_cm"] is None for r in kept)
+    out = {k: float(np.mean([r[k] for r in kept])) for k in ("psnr", "iou")}
+    chamfer = None if empty else float(np.mean([r["chamfer_cm"] for r in kept]))
+    return out | {"chamfer_cm": chamfer, "empty_meshes": empty, "subjects": len(kept)}
