@@ -126,6 +126,12 @@ def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[d
     return rows
 
 
+def epsilon_after(sigma: float, rounds: int, delta: float) -> float:
+    from fed.core.privacy import epsilon_after as accountant
+
+    return accountant(sigma, rounds, delta)
+
+
 def dp_clip(fedavg_history: list[dict]) -> float:
     """C = the median update norm the FedAvg run measured: clipping then keeps most of the signal."""
     norms = [v for r in fedavg_history for v in r.get("update_norms", {}).values() if v is not None]
@@ -209,7 +215,10 @@ def main() -> None:
         for sigma in args.dp_noise:
             name = f"fedavg_dp_sigma{sigma:g}"
             ckpt, hist, secs = federated_run(work, name, four, replace(base, dp_noise=sigma, dp_clip=clip))
-            record(name, ckpt, held4, secs, dp_clip=clip, dp_noise=sigma, epsilon=hist[-1]["epsilon"], delta=1e-5)
+            spent = [r["epsilon"] for r in hist if r.get("epsilon") is not None]  # rounds where updates were combined
+            record(name, ckpt, held4, secs, dp_clip=clip, dp_noise=sigma, epsilon=spent[-1] if spent else 0.0,
+                   delta=1e-5, rounds_with_updates=len(spent),
+                   epsilon_all_rounds=epsilon_after(sigma, args.rounds, 1e-5))
     result = {
         "benchmark": "fed", "command": f"python benchmarks/fed.py --work WORK --start {args.start} --out {args.out}",
         "setup": {"studios": 4, "skew": "garment", "subjects_per_studio": args.subjects, "size": args.size, "views": 6,

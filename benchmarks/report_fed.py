@@ -60,7 +60,13 @@ def fed_section(results: list[dict]) -> list[str]:
                 run = runs[name]
                 extra = ""
                 if name.startswith("fedavg_dp"):
-                    extra = f"C = {run['dp_clip']:.3g} (median update norm), σ = {run['dp_noise']}, ε = {run['epsilon']:.1f} at δ = 1e-5"
+                    extra = (f"C = {run['dp_clip']:.3g} (median update norm), σ = {run['dp_noise']}: ε = "
+                             f"{run['epsilon_all_rounds']:.1f} at δ = 1e-5 for {s['rounds']} rounds; updates were "
+                             f"combined in {run['rounds_with_updates']} round(s) (ε = {run['epsilon']:.1f}), then "
+                             "every studio's training failed on the noised field")
+                    if run["rounds_with_updates"] == s["rounds"]:
+                        extra = (f"C = {run['dp_clip']:.3g} (median update norm), σ = {run['dp_noise']}, "
+                                 f"ε = {run['epsilon']:.1f} at δ = 1e-5")
                 if name == "fedavg_fedgc":
                     extra = "+" + ", ".join(f"{x['generated']} ({x['studio']})" for x in run["fedgc"]) + " generated"
                 lines.append(_row(label.format(k=name.split("_")[-1]), run, extra))
