@@ -8,11 +8,7 @@ from typing import Optional
 
 import typer
 
-ALGORITHMS = {  # --alg → (studio's local algorithm, server optimizer, server learning rate)
-    "fedavg": ("fedavg", "fedavg", 1.0), "fedprox": ("fedprox", "fedavg", 1.0), "scaffold": ("scaffold", "fedavg", 1.0),
-    "fedavgm": ("fedavg", "fedavgm", 0.5), "fedadagrad": ("fedavg", "fedadagrad", 0.01),
-    "fedyogi": ("fedavg", "fedyogi", 0.01), "fedadam": ("fedavg", "fedadam", 0.01),
-}
+from fed.settings import ALGORITHMS
 
 
 def register(app: typer.Typer) -> None:
@@ -91,13 +87,12 @@ def simulate(
 
 def add_generated(folders: list[Path], ratio: float, allocation: str, prompts: str, guidance: str, seed: int) -> None:
     """FedGC before the run: every studio's generated subjects (kept when already made with the same settings)."""
-    from fed.fedgc.generate import FedGCPlan, generate
+    from apps.fed_data_cli import run_generation
+    from fed.fedgc.generate import FedGCPlan
 
     try:
         plan = FedGCPlan(ratio, allocation, prompts, guidance, seed=seed)
-        summaries = generate(folders, plan, progress=lambda i, n, what: typer.echo(f"fedgc: {i}/{n} {what}", err=True))
-    except (ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:
         typer.echo(f"✗ FedGC: {exc}", err=True)
         raise typer.Exit(1) from None
-    for s in summaries:
-        typer.echo(f"fedgc: {s['studio']}: {s['private']} private + {s['generated']} generated", err=True)
+    run_generation(folders, plan)

@@ -48,7 +48,7 @@ def generate(
     garments_dir: Optional[Path] = typer.Option(None, "--garments-dir", help="MakeHuman assets (suits of real subjects)."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    from fed.fedgc.generate import FedGCPlan, generate as run, plan_studios
+    from fed.fedgc.generate import FedGCPlan
 
     try:
         plan = FedGCPlan(ratio, allocation, prompts, guidance, axis, seed=seed,
@@ -59,13 +59,21 @@ def generate(
     if bad:
         typer.echo(f"✗ {bad[0]}: studio folder not found", err=True)
         raise typer.Exit(1)
+    run_generation(studios, plan)
+
+
+def run_generation(studios: list[Path], plan) -> None:
+    """Generate with a progress bar and print each studio's summary (`usr fed generate`, `usr fed simulate --fedgc`);
+    a refusal is one ✗ line and exit code 1."""
+    from fed.fedgc.generate import generate, plan_studios
+
     try:
         jobs = plan_studios(studios, plan)
         with progress_bar("generating", sum(map(len, jobs))) as advance:
-            summaries = run(studios, plan, progress=lambda i, n, what: advance(i, what), jobs=jobs)
+            summaries = generate(studios, plan, progress=lambda i, n, what: advance(i, what), jobs=jobs)
     except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"✗ {exc}", err=True)
+        typer.echo(f"✗ FedGC: {exc}", err=True)
         raise typer.Exit(1) from None
     for s in summaries:
         bins = ", ".join(f"{k} {v}" for k, v in s["bins"].items()) or "none"
-        typer.echo(f"{s['studio']}: {s['private']} private + {s['generated']} generated ({bins})")
+        typer.echo(f"fedgc: {s['studio']}: {s['private']} private + {s['generated']} generated ({bins})", err=True)

@@ -38,15 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from benchmarks.fed_eval import held_out_subjects, means, score_field  # noqa: E402
-from fed.settings import FedSettings  # noqa: E402
+from fed.core.privacy import epsilon_after  # noqa: E402
+from fed.settings import ALGORITHMS, FedSettings  # noqa: E402
 from fed.task import initial_field  # noqa: E402
-from usr.training.checkpoint import save_checkpoint, surface_level  # noqa: E402
+from usr.training.checkpoint import load_checkpoint, save_checkpoint, surface_level  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 
-FEDERATED = {  # name → (local algorithm, server optimizer, server lr), as `usr fed simulate --alg`
-    "fedavg": ("fedavg", "fedavg", 1.0), "fedprox": ("fedprox", "fedavg", 1.0),
-    "scaffold": ("scaffold", "fedavg", 1.0), "fedadam": ("fedavg", "fedadam", 0.01),
-}
+FEDERATED = {name: ALGORITHMS[name] for name in ("fedavg", "fedprox", "scaffold", "fedadam")}  # as `usr fed simulate --alg`
 ATTACKS = ("scaled", "noise", "flipped")
 
 
@@ -102,8 +100,6 @@ def solo_run(work: Path, name: str, studios: list[Path], settings: FedSettings, 
     """Local-only / centralized (fed.baselines): the same rounds of local training, on one data set."""
     from fed.baselines import train_alone
 
-    from usr.training.checkpoint import load_checkpoint
-
     out = work / "runs" / f"{name}.pt"
     if not out.is_file():
         print(f"run {name}: {settings.rounds} rounds × {steps_per_round} steps", flush=True)
@@ -116,20 +112,12 @@ def solo_run(work: Path, name: str, studios: list[Path], settings: FedSettings, 
 
 
 def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[dict]:
-    from usr.training.checkpoint import load_checkpoint
-
     if cache.is_file() and cache.stat().st_mtime >= checkpoint.stat().st_mtime:
         return json.loads(cache.read_text())
     field, _ = load_checkpoint(checkpoint)
     rows = score_field(field, held, level)
     write_json_atomic(cache, rows)
     return rows
-
-
-def epsilon_after(sigma: float, rounds: int, delta: float) -> float:
-    from fed.core.privacy import epsilon_after as accountant
-
-    return accountant(sigma, rounds, delta)
 
 
 def dp_clip(fedavg_history: list[dict]) -> float:

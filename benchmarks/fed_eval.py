@@ -18,14 +18,10 @@ class HeldOut:
 
 
 def held_out_subjects(studios: list[Path]) -> list[HeldOut]:
-    """Every studio's held-out subjects (splits.json val + test; never generated ones)."""
-    from fed.task import studio_data
+    """Every studio's held-out subjects (fed.task.studio_split: splits.json val + test; never generated ones)."""
+    from fed.task import studio_split
 
-    out = []
-    for k, root in enumerate(studios):
-        data = studio_data(root, 32)
-        out += [HeldOut(k, root / s.name) for s in data.held_out]
-    return out
+    return [HeldOut(k, Path(root) / name) for k, root in enumerate(studios) for name in studio_split(root).held_out]
 
 
 def score_subject(field: SDFField, subject: HeldOut, level: float, resolution: int = 128, work_size: int = 96) -> dict:

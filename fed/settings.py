@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+ALGORITHMS = {  # `usr fed simulate --alg` → (studios' local algorithm, server optimizer, server learning rate)
+    "fedavg": ("fedavg", "fedavg", 1.0), "fedprox": ("fedprox", "fedavg", 1.0), "scaffold": ("scaffold", "fedavg", 1.0),
+    "fedavgm": ("fedavg", "fedavgm", 0.5), "fedadagrad": ("fedavg", "fedadagrad", 0.01),
+    "fedyogi": ("fedavg", "fedyogi", 0.01), "fedadam": ("fedavg", "fedadam", 0.01),
+}
+
 
 @dataclass
 class FedSettings:

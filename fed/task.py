@@ -41,19 +41,43 @@ class StudioData:
     generated: list[str]  # FedGC subjects among `train` (flagged; never used for evaluation)
 
 
+GENERATED_FILE = "generated.json"  # the flag of a FedGC-generated subject (fed.fedgc)
+
+
+@dataclass
+class StudioSplit:
+    """Subject names of a studio folder: its splits.json val + test are held out (never trained on), FedGC's
+    generated subjects (generated.json) are trained on and never held out, every other subject is trained on."""
+
+    train: list[str]
+    held_out: list[str]
+    generated: list[str]
+
+    @property
+    def private(self) -> list[str]:
+        """The studio's own training subjects (not generated)."""
+        return [n for n in self.train if n not in self.held_out and n not in self.generated]
+
+
+def studio_split(root: Path) -> StudioSplit:
+    root = Path(root)
+    names = sorted(p.name for p in root.iterdir() if (p / "cameras.json").is_file())
+    splits = json.loads((root / "splits.json").read_text()) if (root / "splits.json").is_file() else {}
+    generated = [n for n in names if (root / n / GENERATED_FILE).is_file()]
+    held_out = [n for n in splits.get("test", []) + splits.get("val", []) if n in names and n not in generated]
+    return StudioSplit([n for n in names if n not in held_out] or names, held_out, generated)
+
+
 def studio_data(root: Path, work_size: int) -> StudioData:
-    """A studio's folder of subject folders; its splits.json (train / val / test) decides what is held out."""
+    """A studio's folder of subject folders, loaded as `studio_split` divides them."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: the studio's data folder does not exist (node config data-dir)")
-    names = sorted(p.name for p in root.iterdir() if (p / "cameras.json").is_file())
-    if not names:
+    split = studio_split(root)
+    if not split.train:
         raise FileNotFoundError(f"{root}: no subject folders (cameras.json) in the studio's data folder")
-    splits = json.loads((root / "splits.json").read_text()) if (root / "splits.json").is_file() else {}
-    generated = [n for n in names if (root / n / "generated.json").is_file()]  # FedGC: trained on, never evaluated
-    held_out = [n for n in splits.get("test", []) + splits.get("val", []) if n in names and n not in generated]
-    train = [n for n in names if n not in held_out] or names
-    return StudioData(root, load_subjects(root, train, work_size), load_subjects(root, held_out, work_size), generated)
+    return StudioData(root, load_subjects(root, split.train, work_size), load_subjects(root, split.held_out, work_size),
+                      split.generated)
 
 
 def studio_seed(data: StudioData) -> int:

@@ -82,7 +82,6 @@ def steps_of(cfg: FitConfig) -> int:
     return starts + cfg.steps_pose + cfg.steps_shape
 
 
-
 class FitProgress:
     """The fit's per-step callback → `report(fraction)` once per percent (a log gets ~100 lines, not thousands)."""
 

@@ -17,6 +17,7 @@ subject), added to the studio's splits.json as training subjects only: they are 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes
 from fed.fedgc.budget import ALLOCATIONS, ANY_BIN, allocate
 from fed.fedgc.prompts import PROMPT_DESIGNS, make_prompts, parse_prompt
 from fed.fedgc.real import from_real
-from fed.fedgc.studio import GENERATED_FILE, StudioSubject, histogram, private_subjects
+from fed.fedgc.studio import StudioSubject, histogram, private_subjects
+from fed.task import GENERATED_FILE
 from usr.io.atomic import atomic_dir, write_json_atomic
 
 GUIDANCES = ("prompt-only", "real-only", "prompt+real")
@@ -109,7 +111,7 @@ def generate(studios: list[Path], plan: FedGCPlan, progress=None, jobs: list[lis
     total, done, summaries = sum(map(len, jobs)), 0, []
     for k, (studio, studio_jobs) in enumerate(zip(map(Path, studios), jobs)):
         previous = studio / PLAN_FILE
-        if previous.is_file() and json.loads(previous.read_text()).get("plan") != _plan_json(plan):
+        if previous.is_file() and json.loads(previous.read_text()).get("plan") != asdict(plan):
             raise ValueError(f"{previous}: this studio already has subjects generated with other settings; "
                              "remove its gen_* folders and fedgc.json first")
         views, size = _studio_rig(studio)
@@ -125,21 +127,10 @@ def generate(studios: list[Path], plan: FedGCPlan, progress=None, jobs: list[lis
                 progress(done, total, f"{studio.name}/{name}")
         _add_to_splits(studio, names)
         summary = {"studio": studio.name, "private": len(private_subjects(studio)), "generated": len(names),
-                   "bins": _count(j["bin"] or "any" for j in studio_jobs), "plan": _plan_json(plan)}
+                   "bins": dict(Counter(j["bin"] or "any" for j in studio_jobs)), "plan": asdict(plan)}
         write_json_atomic(previous, summary)
         summaries.append(summary)
     return summaries
-
-
-def _plan_json(plan: FedGCPlan) -> dict:
-    return asdict(plan)
-
-
-def _count(values) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
 
 
 def _studio_rig(studio: Path) -> tuple[int, int]:
@@ -159,8 +150,7 @@ def _write_generated(folder: Path, name: str, seed: int, job: dict, plan: FedGCP
     if job["seed_subject"] is None:
         subject = make_subject(name, seed, garments_dir=garments_dir, attributes=attributes)
     else:
-        subject = from_real(name, seed, folder.parent / job["seed_subject"], attributes, plan.jitter,
-                            Path(plan.garments_dir) if plan.garments_dir else None)
+        subject = from_real(name, seed, folder.parent / job["seed_subject"], attributes, plan.jitter, garments_dir)
     cameras = make_rig("ring", config.views, config.size, np.random.default_rng(seed + 2))
     views = render_views(subject, cameras, config)
     with atomic_dir(folder) as tmp:

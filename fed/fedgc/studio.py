@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from data_tools.attributes import body_shape_of, outfit_kind_of
-
-GENERATED_FILE = "generated.json"  # the flag of a generated subject
 
 
 @dataclass
@@ -28,23 +27,17 @@ class StudioSubject:
 
 
 def private_subjects(studio: Path) -> list[StudioSubject]:
-    """The studio's own training subjects (splits.json train, or all but its held-out ones; never generated ones)."""
-    splits = json.loads((studio / "splits.json").read_text()) if (studio / "splits.json").is_file() else {}
-    held = set(splits.get("val", []) + splits.get("test", []))
+    """The studio's own training subjects (fed.task.studio_split: neither held out nor generated)."""
+    from fed.task import studio_split
+
     out = []
-    for folder in sorted(p for p in studio.iterdir() if (p / "cameras.json").is_file()):
-        if folder.name in held or (folder / GENERATED_FILE).is_file():
-            continue
-        meta = folder / "gt" / "meta.json"
-        out.append(StudioSubject(folder, json.loads(meta.read_text()) if meta.is_file() else None))
+    for name in studio_split(studio).private:
+        meta = studio / name / "gt" / "meta.json"
+        out.append(StudioSubject(studio / name, json.loads(meta.read_text()) if meta.is_file() else None))
     if not out:
         raise FileNotFoundError(f"{studio}: no private training subjects to generate beside")
     return out
 
 
 def histogram(subjects: list[StudioSubject], axis: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for s in subjects:
-        b = s.bins.get(axis, "unknown")
-        out[b] = out.get(b, 0) + 1
-    return out
+    return dict(Counter(s.bins.get(axis, "unknown") for s in subjects))
