@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -32,6 +33,9 @@ def simulate(
     rule: str = typer.Option("mean", "--rule", help="Aggregation: mean, median, trimmed-mean, krum, multi-krum."),
     clip: float = typer.Option(0.0, "--clip", min=0.0, help="Clip every update to this norm first (0: off)."),
     local_steps: int = typer.Option(20, "--local-steps", min=1, help="Training steps per studio per round."),
+    grid_lr_scale: float = typer.Option(1.0, "--grid-lr-scale", min=0.0, help="The hash grid's local learning rate "
+                                        "relative to the rest (0: only the image encoder and MLPs train; "
+                                        "docs/benchmarks.md compares both)."),
     dp_noise: float = typer.Option(0.0, "--dp-noise", min=0.0, help="Differential privacy: noise multiplier σ of "
                                    "DP-FedAvg (0: off); ε is reported every round."),
     dp_clip: float = typer.Option(1.0, "--dp-clip", min=0.0, help="Differential privacy: update norm bound C."),
@@ -43,6 +47,9 @@ def simulate(
     fedgc_allocation: str = typer.Option("water-filling", "--fedgc-allocation", help="equal, inverse or water-filling."),
     fedgc_prompts: str = typer.Option("several", "--fedgc-prompts", help="one, several, combinatorial or a prompt file."),
     fedgc_guidance: str = typer.Option("prompt-only", "--fedgc-guidance", help="prompt-only, real-only or prompt+real."),
+    level_subjects: int = typer.Option(2, "--level-subjects", min=0, help="After the last round, each studio measures "
+                                       "the surface level on this many of its training subjects with scans (0: keep "
+                                       "the starting model's level; skipped under DP)."),
     seed: int = typer.Option(0, "--seed"),
     verbose: bool = typer.Option(False, "--verbose", help="Flower's and Ray's own logs too."),
 ) -> None:
@@ -70,7 +77,8 @@ def simulate(
                       fedgc_guidance, seed)
     settings = FedSettings(rounds=rounds, algorithm=local, server_optimizer=server, server_lr=server_lr, rule=rule,
                            clip=clip, local_steps=local_steps, seed=seed, checkpoint_dir=str(out), studios_dir=str(data),
-                           dp_noise=dp_noise, dp_clip=dp_clip, attack=attack, attack_studio=attack_studio)
+                           dp_noise=dp_noise, dp_clip=dp_clip, attack=attack, attack_studio=attack_studio,
+                           level_subjects=level_subjects, grid_lr_scale=grid_lr_scale)
 
     def on_round(record: dict) -> None:
         scores = ", ".join(f"{k} {record[k]:.3f}" for k in ("train_loss", "val_psnr", "val_iou", "epsilon")
@@ -79,10 +87,26 @@ def simulate(
                    f"{scores}; {record['seconds']:.0f} s", err=True)
         for line in record["dropped"] + record["rejected"]:
             typer.echo(f"  ! {line}", err=True)
+        if record.get("selected") is not None:
+            left_out = sorted(set(record["used"]) - set(record["selected"]))
+            typer.echo(f"  {rule} left out: {', '.join(left_out) or 'no studio'}", err=True)
 
     typer.echo(f"usr fed simulate: {studios} studios, {rounds} rounds, {alg}, aggregation {rule} → {out}", err=True)
     run(settings, studios, on_round, verbose)
+    report_level(out / "level.json")
     typer.echo(f"wrote {out / 'field.pt'} (usr reconstruct --checkpoint), {out / 'history.json'}")
+
+
+def report_level(path: Path) -> None:
+    """The surface level the studios measured after the last round (fed.level), if the run measured one."""
+    if not path.is_file():
+        return
+    measured = json.loads(path.read_text())
+    if measured["level"] is None:
+        typer.echo(f"surface level not measured ({measured['reason']}): the starting model's level stays", err=True)
+    else:
+        typer.echo(f"surface level {measured['level']:+.3f}: mean Chamfer {measured['chamfer_cm']:.2f} cm on "
+                   f"{'; '.join(measured['studios'])}", err=True)
 
 
 def add_generated(folders: list[Path], ratio: float, allocation: str, prompts: str, guidance: str, seed: int) -> None:

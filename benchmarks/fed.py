@@ -10,13 +10,18 @@ rounds × local steps:
 - FedAvg, FedProx, SCAFFOLD, FedAdam: Flower simulation (fed.simulate, the same ServerApp / ClientApp as deployment);
 - FedAvg + FedGC: every studio first adds generated subjects (fed.fedgc: water-filling over outfit kinds,
   several prompts, prompt-only guidance, ratio 0.5);
-- a fifth studio joins; it sends scaled, noise or label-flipped (mirrored views) updates, aggregated by the mean and
-  by the coordinate median, against the clean 5-studio run;
-- DP-FedAvg with C from the measured update norms of the FedAvg run, at a stated ε.
+- a fifth studio joins; it sends scaled, noise or label-flipped (mirrored views) updates, aggregated by the mean,
+  the coordinate median and multi-Krum, against the clean 5-studio run;
+- DP-FedAvg with C from the measured update norms of the FedAvg run, at a stated ε;
+- FedAvg and centralized with the hash grid left as sent (grid_lr_scale 0: its local updates are near-orthogonal
+  noise from studio to studio);
+- FedAvg and centralized again with other batch seeds (--extra-seeds): how much a rerun moves the scores.
 
-Scores: Chamfer (cm at 1.8 m) of the feed-forward mesh from all 6 views (128³ grid, level 0) and PSNR of a held-out
-view rendered from the others, averaged over held-out subjects; every mesh is cut at the starting model's calibrated
-SDF level. Runs resume (finished runs are kept in --work).
+Scores: Chamfer (cm at 1.8 m) of the feed-forward mesh from all 6 views (128³ grid) and PSNR of a held-out view
+rendered from the others, averaged over held-out subjects. Every model's mesh is cut at its own surface level,
+measured as a federated run measures it (fed.level: 2 scanned training subjects per studio it trained on, never a
+held-out one); the scores at the starting model's level are kept beside them. Runs resume (finished runs are kept
+in --work).
 
     python benchmarks/fed.py --work /work/bench_fed [--start embedded|scratch] --out benchmarks/results/fed.json
 """
@@ -37,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.fed_eval import held_out_subjects, means, score_field  # noqa: E402
+from benchmarks.fed_eval import held_out_subjects, means, score_field, update_anatomy  # noqa: E402
 from fed.core.privacy import epsilon_after  # noqa: E402
 from fed.settings import ALGORITHMS, FedSettings  # noqa: E402
 from fed.task import initial_field  # noqa: E402
@@ -46,6 +51,7 @@ from usr.io.atomic import write_json_atomic  # noqa: E402
 
 FEDERATED = {name: ALGORITHMS[name] for name in ("fedavg", "fedprox", "scaffold", "fedadam")}  # as `usr fed simulate --alg`
 ATTACKS = ("scaled", "noise", "flipped")
+RULES = ("mean", "median", "multi-krum")  # aggregation of the attacked 5-studio runs
 
 
 def make_data(work: Path, args) -> dict[str, list[Path]]:
@@ -87,7 +93,8 @@ def federated_run(work: Path, name: str, studios: list[Path], settings: FedSetti
     out = work / "runs" / name
     history_file = out / "history.json"
     done = json.loads(history_file.read_text()) if history_file.is_file() else []
-    if len(done) < settings.rounds:
+    wants_level = settings.level_subjects > 0 and settings.dp_noise == 0  # fed.level, after the last round
+    if len(done) < settings.rounds or (wants_level and not (out / "level.json").is_file()):
         print(f"run {name}: {len(studios)} studios, {settings.rounds} rounds", flush=True)
         simulate(replace(settings, checkpoint_dir=str(out), studios_dir=str(studios[0].parent)), len(studios),
                  on_round=lambda r: print(f"  {name} round {r['round']}: {r.get('val_psnr', float('nan')):.2f} dB, "
@@ -111,12 +118,40 @@ def solo_run(work: Path, name: str, studios: list[Path], settings: FedSettings, 
     return out, load_checkpoint(out)[1].get("extra", {}).get("seconds")  # None: made before seconds were kept
 
 
-def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[dict]:
-    if cache.is_file() and cache.stat().st_mtime >= checkpoint.stat().st_mtime:
-        return json.loads(cache.read_text())
+def calibrate_alone(checkpoint: Path, studios: list[Path], settings: FedSettings) -> None:
+    """The surface level of a model trained without federation, measured as a federated run measures its own
+    (fed.level: the same training subjects of each studio it trained on, the same views); stored in the checkpoint."""
+    from fed.level import combine_tables, studio_table
+    from usr.training.surface_level import write_level
+
+    done = checkpoint.with_suffix(".level.json")
+    if done.is_file():
+        return
     field, _ = load_checkpoint(checkpoint)
+    tables = {s.name: studio_table(field, s, settings.level_subjects, settings.level_views, settings.work_size)
+              for s in studios}
+    cal = combine_tables(tables, settings.level_views)
+    write_level(checkpoint, cal)
+    write_json_atomic(done, {"level": cal.level, "chamfer_cm_by_level": cal.chamfer_by_level, "studios": cal.subjects})
+
+
+def weights_digest(field) -> str:
+    import hashlib
+
+    from fed.core.weights import model_vector
+
+    return hashlib.sha256(model_vector(field).tobytes()).hexdigest()[:16]
+
+
+def scores_of(checkpoint: Path, held: list, cache: Path, level: float) -> list[dict]:
+    """Scores of the checkpoint's field with its surface at `level` (cached per level and weights)."""
+    cache = cache.with_name(f"{cache.stem}@{level:+.3f}.json")
+    field, _ = load_checkpoint(checkpoint)
+    digest = weights_digest(field)
+    if cache.is_file() and json.loads(cache.read_text()).get("weights") == digest:
+        return json.loads(cache.read_text())["rows"]
     rows = score_field(field, held, level)
-    write_json_atomic(cache, rows)
+    write_json_atomic(cache, {"weights": digest, "rows": rows})
     return rows
 
 
@@ -139,11 +174,13 @@ def main() -> None:
     ap.add_argument("--attack-rounds", type=int, default=4, help="Rounds of the 5-studio runs (clean and attacked).")
     ap.add_argument("--fedgc-ratio", type=float, default=0.5)
     ap.add_argument("--dp-noise", type=float, nargs="+", default=[1.0], help="σ of each DP run (C: measured).")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="Seed of the studios' data and of the training batches.")
+    ap.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="Group seed: FedAvg and centralized "
+                    "again with these batch seeds (same data).")
     ap.add_argument("--start", choices=["embedded", "scratch"], default="embedded")
-    ap.add_argument("--only", nargs="*", default=None, help="Run only these groups: base fed fedgc attack dp.")
+    ap.add_argument("--only", nargs="*", default=None, help="Run only these groups: base fed fedgc attack dp grid seed.")
     args = ap.parse_args()
-    groups = set(args.only or ["base", "fed", "fedgc", "attack", "dp"])
+    groups = set(args.only or ["base", "fed", "fedgc", "attack", "dp", "grid", "seed"])
     t0 = time.perf_counter()
     data = make_data(args.work, args)
     work = args.work / args.start  # runs and scores of this starting point
@@ -152,30 +189,37 @@ def main() -> None:
     four, five = data["studios4"], data["studios5"]
     held4, held5 = held_out_subjects(four), held_out_subjects(five)
     scores_dir = work / "scores"
+    base = settings_for(args)
     runs: dict[str, dict] = {}
     start_ckpt = work / "runs" / "start.pt"
     if not start_ckpt.is_file():
         start_ckpt.parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(start_ckpt, start_field, 0, extra=start_state.get("extra", {}))
+    calibrate_alone(start_ckpt, four, base)
 
     def record(name: str, checkpoint: Path, held: list, seconds: float | None, **info) -> None:
-        rows = scores_of(checkpoint, held, scores_dir / f"{name}.json", level)
-        runs[name] = {"all": means(rows), "seconds": seconds, "per_subject": rows, **info}
+        """Scores at the model's own calibrated level (fed.level) and, for comparison, at the starting model's."""
+        own = surface_level(load_checkpoint(checkpoint)[1])
+        rows = scores_of(checkpoint, held, scores_dir / f"{name}.json", own)
+        at_start = means(scores_of(checkpoint, held, scores_dir / f"{name}.json", level))
+        runs[name] = {"all": means(rows), "surface_level": own, "at_start_level": at_start, "seconds": seconds,
+                      "weights": weights_digest(load_checkpoint(checkpoint)[0]), "per_subject": rows, **info}
         a = runs[name]["all"]
-        print(f"{name}: Chamfer {a['chamfer_cm'] if a['empty_meshes'] == 0 else 'empty meshes'}, PSNR {a['psnr']:.2f}",
-              flush=True)
+        print(f"{name} (level {own:+.3f}): Chamfer {a['chamfer_cm'] if a['empty_meshes'] == 0 else 'empty meshes'}, "
+              f"PSNR {a['psnr']:.2f}; at the starting level {at_start['chamfer_cm']}", flush=True)
 
-    base = settings_for(args)
     record("start", start_ckpt, held4, None)
     record("start5", start_ckpt, held5, None)
     if "base" in groups:
         for k, studio in enumerate(four):
             ckpt, secs = solo_run(work, f"local_{k}", [studio], base, args.local_steps)
+            calibrate_alone(ckpt, [studio], base)
             record(f"local_{k}", ckpt, held4, secs, studio=k)
             rows = runs[f"local_{k}"]["per_subject"]
             runs[f"local_{k}"] |= {"own": means(rows, lambda r, k=k: r["studio"] == k),
                                    "others": means(rows, lambda r, k=k: r["studio"] != k)}
         ckpt, secs = solo_run(work, "centralized", four, base, args.local_steps * len(four))
+        calibrate_alone(ckpt, four, base)
         record("centralized", ckpt, held4, secs)
     history = {}
     if groups & {"fed", "dp"}:
@@ -193,11 +237,30 @@ def main() -> None:
         ckpt, _, secs = federated_run(work, "clean5_mean", five, five_base)
         record("clean5_mean", ckpt, held5, secs)
         for attack in ATTACKS:
-            for rule in ("mean", "median"):
+            for rule in RULES:
                 name = f"{attack}5_{rule}"
                 ckpt, _, secs = federated_run(work, name, five, replace(five_base, attack=attack, attack_studio=4,
                                                                          rule=rule))
                 record(name, ckpt, held5, secs, attack=attack, rule=rule, attacker="studio_4")
+    if "grid" in groups:  # the hash grid left as sent (grid_lr_scale 0): federated and centralized alike
+        frozen = replace(base, grid_lr_scale=0.0)
+        ckpt, _, secs = federated_run(work, "fedavg_grid0", four, frozen)
+        record("fedavg_grid0", ckpt, held4, secs, grid_lr_scale=0.0)
+        ckpt, secs = solo_run(work, "centralized_grid0", four, frozen, args.local_steps * len(four))
+        calibrate_alone(ckpt, four, frozen)
+        record("centralized_grid0", ckpt, held4, secs, grid_lr_scale=0.0)
+    if "seed" in groups:  # the same FedAvg and centralized runs on other batches: how much a rerun moves the scores
+        for seed in args.extra_seeds:
+            other = replace(base, seed=seed)
+            ckpt, _, secs = federated_run(work, f"fedavg_seed{seed}", four, other)
+            record(f"fedavg_seed{seed}", ckpt, held4, secs, seed=seed)
+            ckpt, secs = solo_run(work, f"centralized_seed{seed}", four, other, args.local_steps * len(four))
+            calibrate_alone(ckpt, four, other)
+            record(f"centralized_seed{seed}", ckpt, held4, secs, seed=seed)
+    anatomy_file = work / "update_anatomy.json"
+    if "grid" in groups and not anatomy_file.is_file():
+        write_json_atomic(anatomy_file, update_anatomy(four, base))
+    anatomy = json.loads(anatomy_file.read_text()) if anatomy_file.is_file() else None
     if "dp" in groups:
         clip = dp_clip(history["fedavg"])
         for sigma in args.dp_noise:
@@ -217,13 +280,14 @@ def main() -> None:
                   "held_out_5": [f"{h.folder.parent.name}/{h.folder.name}" for h in held5],
                   "fedgc": {"ratio": args.fedgc_ratio, "allocation": "water-filling", "prompts": "several",
                             "guidance": "prompt-only"}},
-        "runs": runs, "goals": goals(runs), "seconds": round(time.perf_counter() - t0, 1),
+        "runs": runs, "goals": goals(runs), "update_anatomy": anatomy, "seconds": round(time.perf_counter() - t0, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     if previous.get("benchmark") == "fed" and args.only:  # a partial rerun keeps the other groups' runs
         result["runs"] = {**previous.get("runs", {}), **runs}
         result["goals"] = goals(result["runs"])
+        result["update_anatomy"] = anatomy or previous.get("update_anatomy")
     write_json_atomic(args.out, result)
     print(json.dumps(result["goals"], indent=1))
 
@@ -245,12 +309,19 @@ def goals(runs: dict) -> dict:
         if chamfer("centralized") is not None:
             out[name] |= {"vs_centralized": c / chamfer("centralized") - 1,
                           "within_10pct_of_centralized": c <= 1.1 * chamfer("centralized")}
+    if chamfer("fedavg_grid0") is not None and chamfer("centralized_grid0") is not None:
+        out["grid0"] = {"fedavg_vs_centralized": chamfer("fedavg_grid0") / chamfer("centralized_grid0") - 1,
+                        "fedavg_vs_fedavg_with_grid": chamfer("fedavg_grid0") / chamfer("fedavg") - 1
+                        if chamfer("fedavg") is not None else None}
+    for name in runs:
+        if name.startswith("fedavg_seed") and f"centralized_{name[7:]}" in runs:
+            out[name] = {"fedavg_vs_centralized": chamfer(name) / chamfer(f"centralized_{name[7:]}") - 1}
     if chamfer("fedavg_fedgc") is not None and chamfer("fedavg") is not None:  # both ran with a surface
         out["fedgc"] = {"vs_fedavg": chamfer("fedavg_fedgc") / chamfer("fedavg") - 1,
                         "better_by_5pct": chamfer("fedavg_fedgc") <= 0.95 * chamfer("fedavg")}
     clean = chamfer("clean5_mean")
     for attack in ATTACKS:
-        for rule in ("mean", "median"):
+        for rule in RULES:
             name = f"{attack}5_{rule}"
             if name in runs and clean is not None:
                 c = chamfer(name)  # None: the field was ruined (empty meshes)

@@ -61,3 +61,27 @@ def means(rows: list[dict], keep=lambda r: True) -> dict:
     out = {k: float(np.mean([r[k] for r in kept])) for k in ("psnr", "iou")}
     chamfer = None if empty else float(np.mean([r["chamfer_cm"] for r in kept]))
     return out | {"chamfer_cm": chamfer, "empty_meshes": empty, "subjects": len(kept)}
+
+
+def update_anatomy(studios: list[Path], settings) -> dict:
+    """Where a studio's first-round update lies: its norm in the hash grid and in the other weights, and the mean
+    cosine between different studios' updates in each part (near 0: the studios' moves there are unrelated noise)."""
+    from itertools import combinations
+
+    from fed.task import GRID_PARAMETERS, initial_field, studio_data, train_round
+    from fed.core.weights import model_vector
+
+    field, _ = initial_field(settings)
+    start = model_vector(field)
+    deltas = np.stack([train_round(field, studio_data(s, settings.work_size), start, settings, 1).weights - start
+                       for s in studios])
+    in_grid = np.concatenate([np.full(p.numel(), name.startswith(GRID_PARAMETERS))
+                              for name, p in field.named_parameters()])
+    out = {}
+    for part, mask in (("hash_grid", in_grid), ("encoder_and_mlps", ~in_grid)):
+        d = deltas[:, mask]
+        norms = np.linalg.norm(d, axis=1)
+        cos = [float(d[i] @ d[j] / (norms[i] * norms[j])) for i, j in combinations(range(len(d)), 2)]
+        out[part] = {"weights": int(mask.sum()), "norm": float(norms.mean()), "cosine_between_studios": float(np.mean(cos))}
+    out["total_norm"] = float(np.linalg.norm(deltas, axis=1).mean())
+    return out

@@ -16,6 +16,7 @@ from flwr.clientapp import ClientApp
 from fed.core.attacks import corrupt_update, mirror_views
 from fed.settings import FedSettings
 from fed.core.weights import load_vector
+from fed.level import LEVEL_ACTION, studio_table
 from fed.task import initial_field, studio_data, train_round
 
 app = ClientApp()
@@ -135,4 +136,15 @@ def evaluate(msg: Message, context: Context) -> Message:
     if scores:
         metrics |= {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
     return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=msg)
+
+
+@app.query(LEVEL_ACTION)
+def surface_level(msg: Message, context: Context) -> Message:
+    """The studio's Chamfer-by-level table of the final field on a few of its own training subjects (fed.level)."""
+    settings = _settings(msg)
+    field, data = _studio(context, settings)
+    load_vector(field, msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64))
+    table, used = studio_table(field, data.root, settings.level_subjects, settings.level_views, settings.work_size)
+    return Message(content=RecordDict({"metrics": MetricRecord({"chamfer-by-level": table, "num-examples": used}),
+                                       "studio": ConfigRecord({"name": data.root.name})}), reply_to=msg)
 

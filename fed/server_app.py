@@ -27,7 +27,7 @@ from fed.task import initial_field
 from usr.io.atomic import write_bytes_atomic, write_json_atomic
 
 log = logging.getLogger("usr.fed")
-STATE_FILE, FIELD_FILE, HISTORY_FILE = "server_state.npz", "field.pt", "history.json"
+STATE_FILE, FIELD_FILE, HISTORY_FILE, LEVEL_FILE = "server_state.npz", "field.pt", "history.json", "level.json"
 
 
 def make_server_app(settings: FedSettings | None = None, on_round=None) -> ServerApp:
@@ -73,6 +73,8 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
                   "rejected": outcome.rejected, "train_loss": _mean([u[1] for u in _losses(replies)]),
                   "generated_subjects": _generated(replies),  # FedGC subjects the studios trained on (never evaluated)
                   **metrics, "seconds": round(time.perf_counter() - t0, 1)}
+        if outcome.selected is not None:  # (multi-)Krum: who it averaged (and so who it left out)
+            record["selected"] = outcome.selected
         if outcome.epsilon is not None:
             record |= {"epsilon": outcome.epsilon, "delta": s.dp_delta}
         history.append(record)
@@ -81,7 +83,50 @@ def run(grid: Grid, s: FedSettings, on_round=None) -> dict:
             checkpoint(folder, field, state, optimizer, control, history, private)
         if on_round:
             on_round(record)
-    return {"weights": weights, "history": history}
+    level = calibrate_surface(grid, weights, config, s, folder, optimizer.rounds) if history else None
+    return {"weights": weights, "history": history, "surface_level": level}
+
+
+def calibrate_surface(grid: Grid, weights: np.ndarray, config: dict, s: FedSettings, folder: Path | None,
+                      rounds: int) -> float | None:
+    """After the last round: the studios' level tables combined (fed.level), stored in field.pt and level.json.
+    None when skipped (no subjects asked for, DP, no checkpoint folder) or when it could not be measured (level.json
+    then says why)."""
+    from fed.level import LEVEL_ACTION, combine_tables
+    from usr.training.surface_level import write_level
+
+    if s.level_subjects <= 0 or s.dp_noise > 0 or folder is None:
+        if s.dp_noise > 0 and s.level_subjects > 0:
+            log.info("DP run: the surface level is not measured (its numbers are outside ε); the starting level stays")
+        return None
+    done = folder / LEVEL_FILE
+    if done.is_file() and json.loads(done.read_text()).get("round") == rounds:
+        level = json.loads(done.read_text())["level"]
+        return None if level is None else float(level)
+    content = _round_content(weights, config, rounds)
+    replies = grid.send_and_receive([Message(content=content, message_type=f"{MessageType.QUERY}.{LEVEL_ACTION}",
+                                             dst_node_id=n) for n in sorted(grid.get_node_ids())], timeout=s.timeout)
+    tables = {}
+    for r in replies:
+        if r.has_error() or "metrics" not in r.content:
+            log.warning("surface level: studio %s did not answer (%s)", r.metadata.src_node_id,
+                        r.error.reason if r.has_error() else "no metrics")
+            continue
+        name = str(r.content["studio"]["name"]) if "studio" in r.content else str(r.metadata.src_node_id)
+        tables[name] = (list(r.content["metrics"]["chamfer-by-level"]), int(r.content["metrics"]["num-examples"]))
+    try:
+        cal = combine_tables(tables, s.level_views, robust=s.rule != "mean")
+    except ValueError as exc:
+        log.warning("surface level not measured: %s; the starting level stays", exc)
+        write_json_atomic(done, {"round": rounds, "level": None, "reason": str(exc)})
+        return None
+    write_level(folder / FIELD_FILE, cal)
+    write_json_atomic(done, {"round": rounds, "level": cal.level, "chamfer_cm": cal.chamfer_by_level[cal.level],
+                             "chamfer_cm_by_level": cal.chamfer_by_level,
+                             "studios": cal.subjects, "views": cal.views})
+    log.info("surface level %+.3f (mean Chamfer %.2f cm on %s)", cal.level, cal.chamfer_by_level[cal.level],
+             ", ".join(cal.subjects))
+    return cal.level
 
 
 def _round_content(weights: np.ndarray, config: dict, rnd: int) -> RecordDict:

@@ -29,6 +29,7 @@ class FedSettings:
     local_steps: int = 20
     local_lr: float = 5e-3
     local_optimizer: str = "adam"
+    grid_lr_scale: float = 1.0  # the hash grid's local learning rate relative to local_lr (0: the grid stays as sent)
     mu: float = 0.01
     rays: int = 256
     samples: int = 32
@@ -40,6 +41,8 @@ class FedSettings:
     timeout: float = 3600.0  # seconds the server waits for a round's replies; late or dead studios are dropped
     checkpoint_dir: str = ""  # round checkpoints (resume from the last one); "" = none
     studios_dir: str = ""  # simulation: studio k's data is <studios_dir>/studio_<k> (deployment: node config data-dir)
+    level_subjects: int = 2  # after the last round: each studio's training subjects the surface level is measured on
+    level_views: int = 6  # (fed.level; 0 subjects, or DP on: the starting model's level is kept)
     initial_checkpoint: str = ""  # "" = the embedded field; "scratch" = fresh weights of its architecture
 
     @classmethod

@@ -41,6 +41,7 @@ class StudioData:
     generated: list[str]  # FedGC subjects among `train` (flagged; never used for evaluation)
 
 
+GRID_PARAMETERS = "encoding."  # the field's multiresolution hash grid (usr.field.sdf_field)
 GENERATED_FILE = "generated.json"  # the flag of a FedGC-generated subject (fed.fedgc)
 
 
@@ -95,5 +96,6 @@ def train_round(field: SDFField, data: StudioData, weights: np.ndarray, settings
         batch = draw_batch(data.train, seed, step, settings.rays, (3, 6))
         return objective(batch)["loss"]
 
-    local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer)
+    local = LocalConfig(settings.algorithm, settings.local_steps, settings.local_lr, settings.mu, settings.local_optimizer,
+                        lr_scales=((GRID_PARAMETERS, settings.grid_lr_scale),))
     return train_locally(field, loss_at, weights, local, server_control, studio_control)

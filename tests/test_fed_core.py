@@ -86,6 +86,26 @@ def test_fedavg_with_one_local_step_is_gradient_descent_on_the_pooled_loss():
     assert np.allclose(weights, w0 - 0.05 * grad, atol=1e-12)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_learning_rate_scales_slow_or_freeze_parameters_by_name(optimizer):
+    """fed.task uses this to leave the field's hash grid as sent (FedSettings.grid_lr_scale)."""
+    a, b = _studios()[0]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(D, 4).double(), nn.Linear(4, 1).double())
+    w0 = model_vector(model)
+    first = sum(p.numel() for p in model[0].parameters())
+    loss = lambda m, step: ((m(torch.as_tensor(a)).squeeze(-1) - torch.as_tensor(b)) ** 2).mean()  # noqa: E731
+    moved = train_locally(model, loss, w0, LocalConfig("fedavg", 5, 0.01, optimizer=optimizer)).weights - w0
+    frozen = train_locally(model, loss, w0, LocalConfig("fedavg", 5, 0.01, optimizer=optimizer,
+                                                       lr_scales=(("0.", 0.0),))).weights - w0
+    assert np.abs(moved[:first]).max() > 1e-4 and np.all(frozen[:first] == 0)
+    assert np.abs(frozen[first:]).max() > 1e-4
+    if optimizer == "sgd":  # one step: exactly half the move at half the rate
+        one = train_locally(model, loss, w0, LocalConfig("fedavg", 1, 0.01)).weights - w0
+        half = train_locally(model, loss, w0, LocalConfig("fedavg", 1, 0.01, lr_scales=(("0.", 0.5),))).weights - w0
+        assert np.allclose(half[:first], one[:first] / 2) and np.allclose(half[first:], one[first:])
+
+
 def test_fedprox_keeps_local_models_near_the_global_one():
     a, b = _studios()[0]
     model = _model()
@@ -128,6 +148,12 @@ def test_robust_rules_ignore_one_malicious_studio():
         assert np.linalg.norm(aggregate(updates, np.ones(5), "mean") - truth) > 0.3
         for rule in ("median", "trimmed-mean", "krum", "multi-krum"):
             assert np.linalg.norm(aggregate(updates, np.ones(5), rule, byzantine=1) - truth) < 0.25, rule
+        # the round names who multi-Krum averaged: the four honest studios, never the attacker
+        studios = [StudioUpdate(f"studio_{k}", u, 10) for k, u in enumerate(updates)]
+        outcome = server_round(np.zeros(D), studios, ServerOptimizer(ServerOptConfig(), D),
+                               RoundConfig(rule="multi-krum", max_norm=1e9))
+        assert outcome.selected == ["studio_0", "studio_1", "studio_2", "studio_3"] and len(outcome.used) == 5
+    assert server_round(np.zeros(D), studios, ServerOptimizer(ServerOptConfig(), D), RoundConfig()).selected is None
 
 
 def test_clipping_krum_and_trimming_edges():

@@ -88,6 +88,8 @@ def test_tls_superlink_with_two_authenticated_supernodes(studios, tmp_path):
         history = json.loads((ckpt / "history.json").read_text())
         assert history[0]["round"] == 1 and sorted(history[0]["used"]) == ["studio_0", "studio_1"]
         assert history[0]["studios"] == 2  # the unregistered third SuperNode never joined
+        _wait_for(lambda: (ckpt / "level.json").is_file(), 300, "the surface level (a query message to each studio)")
+        assert len(json.loads((ckpt / "level.json").read_text())["studios"]) == 2
     finally:
         for proc in reversed(procs):
             proc.terminate()

@@ -1,5 +1,6 @@
 """`usr fed simulate` end to end on Flower's simulation runtime: studios train and evaluate, a broken studio is
-left out without stopping the run, and a run resumed from its round checkpoint reproduces the uninterrupted one."""
+left out without stopping the run, a run resumed from its round checkpoint reproduces the uninterrupted one, and the
+studios measure the final field's surface level."""
 
 from __future__ import annotations
 
@@ -51,6 +52,16 @@ def test_federation_runs_drops_a_broken_studio_and_resumes_exactly(studios, tmp_
     a = np.load(tmp_path / "whole" / "server_state.npz")
     b = np.load(tmp_path / "resumed" / "server_state.npz")
     assert int(b["rounds"]) == 2 and np.array_equal(a["weights"], b["weights"])
+    # after the last round the studios measured the surface level on their own training subjects (fed.level)
+    from usr.training.checkpoint import load_checkpoint, surface_level
+
+    whole_level = json.loads((tmp_path / "whole" / "level.json").read_text())
+    resumed_level = json.loads((tmp_path / "resumed" / "level.json").read_text())
+    assert whole_level["round"] == resumed_level["round"] == 2
+    assert whole_level["studios"] == ["studio_0: 1 subject", "studio_1: 1 subject"]  # the empty studio failed
+    assert resumed_level["chamfer_cm_by_level"] == whole_level["chamfer_cm_by_level"]
+    assert surface_level(load_checkpoint(tmp_path / "whole" / "field.pt")[1]) == whole_level["level"]
+    assert f"surface level {whole_level['level']:+.3f}" in whole.stderr
 
 
 def test_fedgc_subjects_are_trained_on_and_never_evaluated(studios, tmp_path):

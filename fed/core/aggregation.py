@@ -31,14 +31,19 @@ def trimmed_mean(updates: np.ndarray, trim: int) -> np.ndarray:
     return ordered[trim:k - trim].mean(0)
 
 
-def krum(updates: np.ndarray, byzantine: int, selected: int = 1) -> np.ndarray:
+def krum_selection(updates: np.ndarray, byzantine: int, selected: int = 1) -> np.ndarray:
+    """Row indices of the `selected` best-scored updates (ascending score)."""
     k = len(updates)
     neighbours = k - byzantine - 2
     if neighbours < 1 or not 1 <= selected <= k - byzantine:
         raise ValueError(f"Krum: {k} updates cannot tolerate {byzantine} bad ones (needs K > f + 2)")
     d2 = ((updates[:, None, :] - updates[None, :, :]) ** 2).sum(-1)
     scores = np.sort(d2, axis=1)[:, 1:neighbours + 1].sum(1)  # column 0 is the distance to itself
-    return updates[np.argsort(scores, kind="stable")[:selected]].mean(0)
+    return np.argsort(scores, kind="stable")[:selected]
+
+
+def krum(updates: np.ndarray, byzantine: int, selected: int = 1) -> np.ndarray:
+    return updates[krum_selection(updates, byzantine, selected)].mean(0)
 
 
 def clip_norms(updates: np.ndarray, max_norm: float) -> np.ndarray:
@@ -49,15 +54,22 @@ def clip_norms(updates: np.ndarray, max_norm: float) -> np.ndarray:
 def aggregate(updates: np.ndarray, samples: np.ndarray, rule: str = "mean", byzantine: int = 1,
               clip: float | None = None) -> np.ndarray:
     """One update from K: `rule` in RULES (`byzantine`: how many bad studios the robust rules allow for)."""
+    return aggregate_and_select(updates, samples, rule, byzantine, clip)[0]
+
+
+def aggregate_and_select(updates: np.ndarray, samples: np.ndarray, rule: str = "mean", byzantine: int = 1,
+                         clip: float | None = None) -> tuple[np.ndarray, list[int] | None]:
+    """`aggregate`, and for (multi-)Krum the rows it averaged (None for the other rules, which use every row)."""
     if rule not in RULES:
         raise ValueError(f"unknown aggregation {rule!r}; known: {', '.join(RULES)}")
     updates = np.asarray(updates, dtype=np.float64)
     if clip is not None:
         updates = clip_norms(updates, clip)
     if rule == "mean":
-        return weighted_mean(updates, samples)
+        return weighted_mean(updates, samples), None
     if rule == "median":
-        return coordinate_median(updates)
+        return coordinate_median(updates), None
     if rule == "trimmed-mean":
-        return trimmed_mean(updates, byzantine)
-    return krum(updates, byzantine, 1 if rule == "krum" else max(1, len(updates) - byzantine))
+        return trimmed_mean(updates, byzantine), None
+    chosen = krum_selection(updates, byzantine, 1 if rule == "krum" else max(1, len(updates) - byzantine))
+    return updates[chosen].mean(0), sorted(int(i) for i in chosen)

@@ -33,6 +33,7 @@ class LocalConfig:
     lr: float = 0.01
     mu: float = 0.01  # FedProx proximal weight
     optimizer: str = "sgd"  # sgd | adam
+    lr_scales: tuple[tuple[str, float], ...] = ()  # (parameter-name prefix, multiplier of lr); 0 freezes them
 
 
 @dataclass
@@ -50,6 +51,7 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
         raise ValueError(f"unknown local algorithm {config.algorithm!r}; known: {', '.join(ALGORITHMS)}")
     load_vector(model, global_weights)
     params = list(model.parameters())
+    rates = [config.lr * _scale(name, config.lr_scales) for name, _ in model.named_parameters()]
     size = global_weights.size
     scaffold = config.algorithm == "scaffold"
     if scaffold:
@@ -59,7 +61,8 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
     anchor = _split(global_weights, params) if config.algorithm == "fedprox" else None
     if config.optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown local optimizer {config.optimizer!r}; known: sgd, adam")
-    adam = torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam" else None
+    adam = torch.optim.Adam([{"params": [p], "lr": r} for p, r in zip(params, rates) if r > 0],
+                            lr=config.lr) if config.optimizer == "adam" else None
     loss = torch.tensor(0.0)
     grad_sum = [torch.zeros_like(p) for p in params] if scaffold and adam is not None else None
     for step in range(config.steps):
@@ -77,7 +80,7 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
                 if scaffold:
                     g = g + correction[i]
                 if adam is None:
-                    p -= config.lr * g
+                    p -= rates[i] * g
                 else:
                     p.grad = g
             if adam is not None:
@@ -90,6 +93,10 @@ def train_locally(model: nn.Module, loss_at: Callable[[nn.Module, int], torch.Te
     else:
         new_control = studio_control - server_control + (global_weights - weights) / (config.steps * config.lr)
     return LocalResult(weights, new_control - studio_control, new_control, float(loss.detach()))
+
+
+def _scale(name: str, scales: tuple[tuple[str, float], ...]) -> float:
+    return next((factor for prefix, factor in scales if name.startswith(prefix)), 1.0)
 
 
 def _split(vector: np.ndarray, params: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fed.core.aggregation import aggregate
+from fed.core.aggregation import aggregate_and_select
 from fed.core.privacy import PrivateAggregator
 from fed.core.server_opt import ServerOptimizer
 from fed.core.weights import StudioUpdate, screen
@@ -28,6 +28,7 @@ class RoundOutcome:
     used: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # one log line per rejected studio
     epsilon: float | None = None  # with DP: ε spent so far (at the aggregator's δ)
+    selected: list[str] | None = None  # (multi-)Krum: the studios whose updates were averaged (None: every one used)
 
 
 def server_round(weights: np.ndarray, updates: list[StudioUpdate], optimizer: ServerOptimizer, config: RoundConfig,
@@ -40,10 +41,12 @@ def server_round(weights: np.ndarray, updates: list[StudioUpdate], optimizer: Se
         return RoundOutcome(weights, server_control, [], rejected)
     deltas = np.stack([u.delta for u in kept])
     samples = np.array([u.samples for u in kept], dtype=np.float64)
+    chosen = None
     if private is not None:
         delta = private.aggregate(deltas)
     else:
-        delta = aggregate(deltas, samples, config.rule, min(config.byzantine, max(0, (len(kept) - 3))), config.clip)
+        delta, chosen = aggregate_and_select(deltas, samples, config.rule, min(config.byzantine, max(0, (len(kept) - 3))),
+                                             config.clip)
     new_weights = optimizer.step(weights, delta)
     if server_control is not None:
         controls = [u.control_delta for u in kept if u.control_delta is not None]
@@ -51,4 +54,5 @@ def server_round(weights: np.ndarray, updates: list[StudioUpdate], optimizer: Se
             share = len(controls) / max(studios or len(controls), len(controls))
             server_control = server_control + share * np.mean(controls, axis=0)
     return RoundOutcome(new_weights, server_control, [u.studio for u in kept], rejected,
-                        private.epsilon() if private is not None else None)
+                        private.epsilon() if private is not None else None,
+                        None if chosen is None else [kept[i].studio for i in chosen])

@@ -52,7 +52,8 @@ def chamfer_by_level(values: np.ndarray, lo: np.ndarray, step: float, gt, levels
 
 def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resolution: int = 128,
                     work_size: int = 192, levels=LEVELS, progress: Callable[[int, int], None] | None = None) -> LevelCalibration:
-    """Mean Chamfer at each candidate level over `subjects` (feed-forward from `views` spread views); pick the best."""
+    """Mean Chamfer at each candidate level over `subjects` (feed-forward from `views` spread views, or all of a
+    smaller rig); pick the best."""
     field.eval()
     table: dict[float, list[float]] = {float(lv): [] for lv in levels}
     for i, path in enumerate(subjects):
@@ -60,7 +61,7 @@ def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resol
         if cap.ground_truth is None:
             raise ValueError(f"{path}: gt/: level calibration needs ground-truth meshes")
         gt = load_mesh(cap.ground_truth.full)
-        pv = prepare_views(cap, spread_views(cap.camera_names, views), work_size)
+        pv = prepare_views(cap, spread_views(cap.camera_names, min(views, len(cap.camera_names))), work_size)
         hull = visual_hull(pv.cameras, pv.masks, 64, dilate=1)
         with torch.no_grad():
             source = field.encode_views(pv.to_source()) if field.encoder else None
