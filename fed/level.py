@@ -6,7 +6,7 @@ benchmark measured the best level going from −0.01 to −0.03 over 8 FedAvg ro
 
 - every studio extracts the global field's feed-forward surface of a few of its own *training* subjects (never the
   held-out ones) at each candidate level and compares it with its own scans: it sends back only the mean Chamfer per
-  level and how many subjects it used (11 numbers and a count, no mesh, no image);
+  level and how many subjects it used (15 numbers and a count, no mesh, no image);
 - the server averages the tables, weighted by subjects (runs with a robust rule: the per-level median), and stores
   the best level in the run's field.pt, so `usr reconstruct --checkpoint` extracts the surface there.
 

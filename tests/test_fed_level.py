@@ -33,9 +33,9 @@ def test_a_studio_without_scans_is_left_out_and_none_at_all_is_an_error():
 
 
 def test_levels_without_a_surface_are_never_chosen():
-    table = _table(-0.04)
-    table[0] = float("inf")  # no surface at −0.04 (the best level otherwise)
-    assert combine_tables({"a": (table, 2)}, views=6).level == -0.035
+    table = _table(LEVELS[0])
+    table[0] = float("inf")  # no surface at the lowest level (the best one otherwise)
+    assert combine_tables({"a": (table, 2)}, views=6).level == LEVELS[1]
     with pytest.raises(ValueError, match="no surface"):
         combine_tables({"a": ([float("inf")] * len(LEVELS), 2)}, views=6)
 

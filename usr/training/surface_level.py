@@ -27,7 +27,7 @@ from usr.metrics.geometry import chamfer_cm
 from usr.render.occupancy import visual_hull
 from usr.views import prepare_views, spread_views
 
-LEVELS = tuple(float(x) + 0.0 for x in np.round(np.arange(-0.04, 0.0101, 0.005), 4))
+LEVELS = tuple(float(x) + 0.0 for x in np.round(np.arange(-0.06, 0.0101, 0.005), 4))  # −6 … +1 cm
 
 
 @dataclass
