@@ -142,7 +142,16 @@ def _reading(runs: dict, anatomy: dict | None) -> list[str]:
                  f"the hash grid ({grid['weights'] / 1000:.0f} k of the weights), where the studios' updates are "
                  f"nearly unrelated (mean cosine {grid['cosine_between_studios']:.3f} between studios, against "
                  f"{rest['cosine_between_studios']:.3f} for the encoder and MLPs): leaving the grid as sent "
-                 "(`--grid-lr-scale 0`) removes that noise. ")
+                 "(`--grid-lr-scale 0`) takes that noise out of the average. ")
+    pairs = [(n, f"centralized_{n[7:]}") for n in sorted(n for n in runs if n.startswith("fedavg_seed"))]
+    spread = [(n, c) for n, c in pairs if n in runs and c in runs and "fedavg" in runs and "centralized" in runs]
+    if spread:
+        move = lambda a, b: abs(runs[a]["all"]["chamfer_cm"] / runs[b]["all"]["chamfer_cm"] - 1)  # noqa: E731
+        text += ("How far a rerun on other batches moves a score: " + "; ".join(
+            f"{n} moves FedAvg by {100 * move(n, 'fedavg'):.1f} % and {c} moves centralized by "
+            f"{100 * move(c, 'centralized'):.1f} %" for n, c in spread) + ". So a difference of up to "
+            f"{100 * max(move(n, 'fedavg') for n, _ in spread):.1f} % between two single federated runs (FedGC's gain "
+            "over FedAvg included) is within what a rerun does to FedAvg; more seeds are needed to settle it. ")
     return ["", text + "SCAFFOLD hurts here: the hash grid's gradients are sparse, SCAFFOLD's correction c − c_i is "
             "dense, and Adam's per-weight scaling turns that small dense correction into full-size steps on weights "
             "no batch touched. DP at this σ adds noise of norm ≈ σ·C·√D / K (D = 842 k weights, K = 4 studios): "
