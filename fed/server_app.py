@@ -93,7 +93,7 @@ def calibrate_surface(grid: Grid, weights: np.ndarray, config: dict, s: FedSetti
     None when skipped (no subjects asked for, DP, no checkpoint folder) or when it could not be measured (level.json
     then says why)."""
     from fed.level import LEVEL_ACTION, combine_tables
-    from usr.training.surface_level import write_level
+    from usr.training.surface_level import LEVELS, write_level
 
     if s.level_subjects <= 0 or s.dp_noise > 0 or folder is None:
         if s.dp_noise > 0 and s.level_subjects > 0:
@@ -113,7 +113,11 @@ def calibrate_surface(grid: Grid, weights: np.ndarray, config: dict, s: FedSetti
                         r.error.reason if r.has_error() else "no metrics")
             continue
         name = str(r.content["studio"]["name"]) if "studio" in r.content else str(r.metadata.src_node_id)
-        tables[name] = (list(r.content["metrics"]["chamfer-by-level"]), int(r.content["metrics"]["num-examples"]))
+        table, count = list(r.content["metrics"].get("chamfer-by-level", [])), int(r.content["metrics"]["num-examples"])
+        if count > 0 and len(table) != len(LEVELS):
+            log.warning("surface level: studio %s sent %d values for %d levels; left out", name, len(table), len(LEVELS))
+            continue
+        tables[name] = (table, count)
     try:
         cal = combine_tables(tables, s.level_views, robust=s.rule != "mean")
     except ValueError as exc:
