@@ -15,7 +15,8 @@ rounds × local steps:
 - DP-FedAvg with C from the measured update norms of the FedAvg run, at a stated ε;
 - FedAvg and centralized with the hash grid left as sent (grid_lr_scale 0: its local updates are near-orthogonal
   noise from studio to studio);
-- FedAvg and centralized again with other batch seeds (--extra-seeds): how much a rerun moves the scores.
+- FedAvg, centralized and FedAvg + FedGC again with other batch seeds (--extra-seeds): how much a rerun moves
+  the scores.
 
 Scores: Chamfer (cm at 1.8 m) of the feed-forward mesh from all 6 views (128³ grid) and PSNR of a held-out view
 rendered from the others, averaged over held-out subjects. Every model's mesh is cut at its own surface level,
@@ -175,8 +176,8 @@ def main() -> None:
     ap.add_argument("--fedgc-ratio", type=float, default=0.5)
     ap.add_argument("--dp-noise", type=float, nargs="+", default=[1.0], help="σ of each DP run (C: measured).")
     ap.add_argument("--seed", type=int, default=0, help="Seed of the studios' data and of the training batches.")
-    ap.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="Group seed: FedAvg and centralized "
-                    "again with these batch seeds (same data).")
+    ap.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="Group seed: FedAvg, centralized and "
+                    "FedAvg + FedGC again with these batch seeds (same data).")
     ap.add_argument("--start", choices=["embedded", "scratch"], default="embedded")
     ap.add_argument("--only", nargs="*", default=None, help="Run only these groups: base fed fedgc attack dp grid seed.")
     args = ap.parse_args()
@@ -257,6 +258,8 @@ def main() -> None:
             ckpt, secs = solo_run(work, f"centralized_seed{seed}", four, other, args.local_steps * len(four))
             calibrate_alone(ckpt, four, other)
             record(f"centralized_seed{seed}", ckpt, held4, secs, seed=seed)
+            ckpt, _, secs = federated_run(work, f"fedavg_fedgc_seed{seed}", data["studios4_fedgc"], other)
+            record(f"fedavg_fedgc_seed{seed}", ckpt, held4, secs, seed=seed, fedgc=data["fedgc"])
     anatomy_file = work / "update_anatomy.json"
     if "grid" in groups and not anatomy_file.is_file():
         write_json_atomic(anatomy_file, update_anatomy(four, base))
@@ -316,6 +319,15 @@ def goals(runs: dict) -> dict:
     for name in runs:
         if name.startswith("fedavg_seed") and f"centralized_{name[7:]}" in runs:
             out[name] = {"fedavg_vs_centralized": chamfer(name) / chamfer(f"centralized_{name[7:]}") - 1}
+            if f"fedavg_fedgc_{name[7:]}" in runs:
+                out[name]["fedgc_vs_fedavg"] = chamfer(f"fedavg_fedgc_{name[7:]}") / chamfer(name) - 1
+    seeds = sorted(n[11:] for n in runs if n.startswith("fedavg_seed"))
+    trio = ("fedavg", "centralized", "fedavg_fedgc")
+    if seeds and all(chamfer(f"{m}_seed{k}") is not None and chamfer(m) is not None for m in trio for k in seeds):
+        mean = {m: float(np.mean([chamfer(m)] + [chamfer(f"{m}_seed{k}") for k in seeds])) for m in trio}
+        out["seed_means"] = {"seeds": [0, *map(int, seeds)], **mean,
+                             "fedavg_vs_centralized": mean["fedavg"] / mean["centralized"] - 1,
+                             "fedgc_vs_fedavg": mean["fedavg_fedgc"] / mean["fedavg"] - 1}
     if chamfer("fedavg_fedgc") is not None and chamfer("fedavg") is not None:  # both ran with a surface
         out["fedgc"] = {"vs_fedavg": chamfer("fedavg_fedgc") / chamfer("fedavg") - 1,
                         "better_by_5pct": chamfer("fedavg_fedgc") <= 0.95 * chamfer("fedavg")}
