@@ -26,6 +26,11 @@ from usr.training.surface_level import LEVELS, LevelCalibration, calibrate_level
 LEVEL_ACTION = "surface_level"  # the Flower query the studios answer (message type "query.surface_level")
 
 
+def measures_level(settings) -> bool:
+    """Whether a run measures its level after the last round (not when asked for 0 subjects, never under DP)."""
+    return settings.level_subjects > 0 and settings.dp_noise == 0
+
+
 def calibration_subjects(root: Path, count: int) -> list[Path]:
     """Up to `count` of the studio's own training subjects that have a scan (gt/full.obj); FedGC's generated
     subjects and the held-out ones are never used."""

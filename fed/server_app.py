@@ -92,17 +92,17 @@ def calibrate_surface(grid: Grid, weights: np.ndarray, config: dict, s: FedSetti
     """After the last round: the studios' level tables combined (fed.level), stored in field.pt and level.json.
     None when skipped (no subjects asked for, DP, no checkpoint folder) or when it could not be measured (level.json
     then says why)."""
-    from fed.level import LEVEL_ACTION, combine_tables
+    from fed.level import LEVEL_ACTION, combine_tables, measures_level
     from usr.training.surface_level import LEVELS, write_level
 
-    if s.level_subjects <= 0 or s.dp_noise > 0 or folder is None:
+    if not measures_level(s) or folder is None:
         if s.dp_noise > 0 and s.level_subjects > 0:
             log.info("DP run: the surface level is not measured (its numbers are outside ε); the starting level stays")
         return None
     done = folder / LEVEL_FILE
-    if done.is_file() and json.loads(done.read_text()).get("round") == rounds:
-        level = json.loads(done.read_text())["level"]
-        return None if level is None else float(level)
+    measured = json.loads(done.read_text()) if done.is_file() else {}
+    if measured.get("round") == rounds:
+        return None if measured["level"] is None else float(measured["level"])
     content = _round_content(weights, config, rounds)
     replies = grid.send_and_receive([Message(content=content, message_type=f"{MessageType.QUERY}.{LEVEL_ACTION}",
                                              dst_node_id=n) for n in sorted(grid.get_node_ids())], timeout=s.timeout)
