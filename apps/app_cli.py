@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from usr.recon_spec import QUICK_SPEC
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +22,8 @@ def serve(
     port: int = typer.Option(7860, "--port", help="Port."),
     workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where samples and sessions live (default: a "
                                            "temporary folder removed when the app stops)."),
-    resolution: int = typer.Option(192, "--resolution", min=32, help="Marching-cubes resolution of reconstructions."),
+    resolution: int = typer.Option(QUICK_SPEC.resolution, "--resolution", min=32,
+                                   help="Marching-cubes resolution of reconstructions."),
     max_upload_mb: int = typer.Option(200, "--max-upload-mb", min=1, help="Largest upload accepted."),
 ) -> None:
     try:
@@ -33,7 +37,7 @@ def serve(
     temporary = workdir is None
     root = Path(tempfile.mkdtemp(prefix="usr-app-")) if temporary else workdir
     try:
-        page = build_page(Workspace(root, resolution))
+        page = build_page(Workspace(root, replace(QUICK_SPEC, resolution=resolution)))
         page.queue(default_concurrency_limit=1, max_size=32)  # one heavy job at a time on a small machine
         typer.echo(f"usr app: http://{host}:{port}  (work folder {root})", err=True)
         page.launch(server_name=host, server_port=port, max_file_size=f"{max_upload_mb}mb", allowed_paths=[str(root)],

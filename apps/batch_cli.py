@@ -2,41 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 import typer
 
+from apps.batch.jobs import BatchSpec
+from apps.options import settings_command
 from usr.io.errors import CaptureError
+from usr.progress import Progress
+from usr.recon_spec import ReconSpec
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, spec_class: type[ReconSpec] = ReconSpec) -> None:
+    """`usr batch` on `app`: an option per field of BatchSpec, its reconstruction ones from `spec_class`."""
     app.command("batch", help="Reconstruct every capture in a folder (subject folders, transforms.json); "
-                              "skips finished results, goes on past failures, writes OUT/report.json and report.html.")(batch)
+                              "skips finished results, goes on past failures, writes OUT/report.json and report.html.")(
+        settings_command(batch, "spec", BatchSpec, nested={"recon": spec_class}))
 
 
 def batch(
     source: Path = typer.Argument(..., metavar="INPUT", help="Folder of subject folders and/or transforms.json captures."),
     out: Path = typer.Option(..., "--out", help="Folder for the results (OUT/<subject>/) and the report."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Subjects reconstructed at once (the cores are shared out)."),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip subjects whose result is complete (default); "
-                                "--no-resume redoes them."),
-    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop starting subjects after the first failure."),
-    views: Optional[str] = typer.Option(None, "--views", help="Input views of every subject, e.g. cam00,cam03 (default: all)."),
-    resolution: int = typer.Option(256, "--resolution", min=32, help="Marching-cubes grid resolution."),
-    finetune_steps: int = typer.Option(0, "--finetune-steps", min=0, help="Per-subject fine-tune steps (0 = feed-forward)."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Field checkpoint (default: the embedded model)."),
-    layers: bool = typer.Option(True, "--layers/--no-layers", help="Separate the garments into layers (SCGS)."),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Run the subjects as tasks on an existing Ray cluster: its "
-                                      "address, or auto (INPUT and OUT on a filesystem every node sees)."),
+    spec: BatchSpec = BatchSpec(),  # one option per field (register)
 ) -> None:
-    from apps.batch.jobs import BatchOptions, earlier_outcome, is_complete, plan_jobs
+    from apps.batch.jobs import earlier_outcome, is_complete, plan_jobs
     from apps.batch.local import run_local
     from apps.batch.report import previous_rows, run_meta, summary, write_reports
     from usr.io.atomic import clean_stale_temps
+    from usr.settings import settings_json
 
     try:
         jobs = plan_jobs(source, out)
@@ -48,29 +44,25 @@ def batch(
         raise typer.Exit(2)
     out.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(out)
-    options = BatchOptions([v.strip() for v in views.split(",")] if views else None, resolution, finetune_steps,
-                           str(checkpoint) if checkpoint else None, layers)
     previous = previous_rows(out)
-    skipped = [earlier_outcome(j, previous) for j in jobs if resume and is_complete(j)]
-    todo = [j for j in jobs if not (resume and is_complete(j))]
+    skipped = [earlier_outcome(j, previous) for j in jobs if spec.resume and is_complete(j)]
+    todo = [j for j in jobs if not (spec.resume and is_complete(j))]
     typer.echo(f"{len(jobs)} captures in {source}: {len(todo)} to reconstruct, {len(skipped)} complete already", err=True)
     start = time.perf_counter()
     outcomes = list(skipped)
-    if ray:
-        from apps.batch.ray_runner import run_ray
-
-        runner = lambda progress: run_ray(todo, options, ray, workers, progress, fail_fast)  # noqa: E731
+    if spec.ray:
+        from apps.batch.ray_runner import run_ray as runner
     else:
-        runner = lambda progress: run_local(todo, options, workers, progress, fail_fast)  # noqa: E731
+        runner = run_local
     try:
         with BatchProgress(len(todo)) as bars:
-            for outcome in runner(bars.subject):
+            for outcome in runner(todo, spec, bars.subject):
                 outcomes.append(outcome)
                 bars.finished(outcome)
     except RuntimeError as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(2)
-    meta = run_meta(source, workers, time.perf_counter() - start, asdict(options)) | {"ray": ray}
+    meta = run_meta(source, spec.workers, time.perf_counter() - start, settings_json(spec.recon)) | {"ray": spec.ray}
     report_json, report_html = write_reports(out, outcomes, meta)
     counts = summary(outcomes)
     typer.echo(f"{counts['done']} done, {counts['skipped']} skipped (complete), {counts['failed']} failed"
@@ -107,7 +99,11 @@ class BatchProgress:
         if self.progress is not None:
             self.progress.stop()
 
-    def subject(self, name: str, fraction: float, stage: str) -> None:
+    def subject(self, name: str) -> Progress:
+        """The progress(stage, fraction) of subject `name`'s bar."""
+        return functools.partial(self.update, name)
+
+    def update(self, name: str, stage: str, fraction: float) -> None:
         if self.progress is None:
             if self.stages.get(name) != stage:
                 self.stages[name] = stage

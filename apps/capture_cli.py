@@ -62,24 +62,25 @@ def import_video(
                                       "(cam01.png …); without it the plate is estimated from the clip (slower, "
                                       "ghosts where the person stands still)."),
 ) -> None:
+    from apps.progress import stage_bar
     from usr.io.video import import_video_rig, list_videos
 
     if masks not in ("none", "clean-plate", "clean-plate+parser"):
         raise typer.BadParameter(f"--masks {masks!r}: expected none, clean-plate or clean-plate+parser")
     refine = None
     if masks == "clean-plate+parser":
-        from usr.parsing.mask_refine import refine_with_parser
+        from usr.parsing.mask_repair import repair_with_parser
         from usr.parsing.predict import DEFAULT_PARSER
         from usr.parsing.train import load_parser
 
         net, _ = load_parser(DEFAULT_PARSER)
-        refine = lambda image, mask: refine_with_parser(image, mask, net)  # noqa: E731
+        refine = lambda image, mask: repair_with_parser(image, mask, net)  # noqa: E731
     notes: list[str] = []
-    say = lambda i, n, name: typer.echo(f"importing: {i + 1}/{n} {name}" + (" (clean-plate mask)" if masks != "none" else ""), err=True)  # noqa: E731
     try:
-        cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes,
-                               masks="none" if masks == "none" else "clean-plate", clean_plates=clean_plates,
-                               progress=say, refine_mask=refine)
+        with stage_bar("importing") as progress:
+            cap = import_video_rig(calib, list_videos(videos), frame, out, up, undistort, overwrite, notes,
+                                   masks="none" if masks == "none" else "clean-plate", clean_plates=clean_plates,
+                                   progress=progress, refine_mask=refine)
     except CaptureError as exc:
         _fail(exc)
     except FileExistsError as exc:

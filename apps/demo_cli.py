@@ -9,11 +9,13 @@ against the ground truth.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
+from usr.recon_spec import QUICK_SPEC
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +27,8 @@ def demo(
     views: int = typer.Option(8, "--views", min=1, help="Number of views."),
     size: int = typer.Option(384, "--size", min=64, help="Image size in pixels."),
     seed: int = typer.Option(3, "--seed", help="Seed of the sample subject."),
-    resolution: int = typer.Option(192, "--resolution", min=32, help="Marching-cubes resolution of the reconstruction."),
+    resolution: int = typer.Option(QUICK_SPEC.resolution, "--resolution", min=32,
+                                   help="Marching-cubes resolution of the reconstruction."),
 ) -> None:
     from data_tools.synth import SynthConfig, subject_name, synthesize
     from usr.io.subject_folder import read_subject
@@ -33,9 +36,8 @@ def demo(
 
     t0 = time.perf_counter()
     data = out / "synthetic"
-    with progress_bar("sample subject", 1) as advance:
-        synthesize(data, SynthConfig(subjects=1, views=views, size=size, seed=seed),
-                   progress=lambda i, n, name: advance(i, name))
+    with stage_bar("sample subject") as progress:
+        synthesize(data, SynthConfig(subjects=1, views=views, size=size, seed=seed), progress=progress)
     subject_dir = data / subject_name(0)
     capture = read_subject(subject_dir)
     normals = capture.extras.get("normals")
@@ -50,13 +52,14 @@ def demo(
     typer.echo(f"contact sheet  : {out / 'contact_sheet.png'}")
 
     from usr.evaluate import evaluate
+    from usr.labels import TRYON_PREFERENCE
     from usr.pipeline import reconstruct_subject
 
     result = out / "result"
     inputs = capture.camera_names[:: max(1, len(capture.camera_names) // 4)][:4]
-    with progress_bar("reconstructing", 100) as advance:
-        report = reconstruct_subject(subject_dir, result, inputs, resolution,
-                                     progress=lambda stage, f: advance(int(100 * f), stage))
+    spec = replace(QUICK_SPEC, views=tuple(inputs), resolution=resolution)
+    with stage_bar("reconstructing") as progress:
+        report = reconstruct_subject(subject_dir, result, spec, progress)
     scores = evaluate(result, subject_dir)
     typer.echo(f"reconstruction : {result} (full.ply, full.obj, report.json) from {', '.join(inputs)} "
                f"in {report['seconds']['total']:.1f} s")
@@ -70,7 +73,7 @@ def demo(
     typer.echo(f"layers scores  : label accuracy {scores['label_accuracy']:.1%}; IoU {iou}; "
                f"edge roughness {scores['boundary_roughness']:.3f} rad² (ground truth {scores['gt_boundary_roughness']:.3f})")
     typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
-    garment = next((n for n in ("upper", "dress", "outer", "lower") if n in report["scgs"]["layers"]), None)
+    garment = next((n for n in TRYON_PREFERENCE if n in report["scgs"]["layers"]), None)
     typer.echo(f"next           : usr fit {result}   (the body under the clothes, ~40 s)")
     if garment:
         typer.echo(f"                 usr tryon --garment {result}:{garment} --shape weight=0.8 --pose t_pose "

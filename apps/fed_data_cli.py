@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
 
 
 def register(fed: typer.Typer) -> None:
@@ -33,8 +33,8 @@ def partition(
         plan = PartitionPlan(studios, subjects, skew, dominance, views, size, seed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    with progress_bar("studios", studios) as advance:
-        folders = make_studios(out, plan, progress=lambda k, n, what: advance(k, what))
+    with stage_bar("studios") as progress:
+        folders = make_studios(out, plan, progress=progress)
     typer.echo(f"{len(folders)} studios in {out} ({skew} skew)")
 
 
@@ -69,8 +69,8 @@ def run_generation(studios: list[Path], plan) -> None:
 
     try:
         jobs = plan_studios(studios, plan)
-        with progress_bar("generating", sum(map(len, jobs))) as advance:
-            summaries = generate(studios, plan, progress=lambda i, n, what: advance(i, what), jobs=jobs)
+        with stage_bar("generating") as progress:
+            summaries = generate(studios, plan, progress=progress, jobs=jobs)
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"✗ FedGC: {exc}", err=True)
         raise typer.Exit(1) from None

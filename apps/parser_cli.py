@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
 
 parser_app = typer.Typer(help="Garment parser: train it, score it on real photos, make masks for a capture.",
                          no_args_is_help=True)
@@ -43,10 +43,10 @@ def train(
 ) -> None:
     from usr.parsing.train import ParserTrainConfig, train_parser
 
-    config = ParserTrainConfig(str(data), str(out), steps, batch, lr, checkpoint_every=checkpoint_every, seed=seed, size=size,
-                               rare_boost=rare_boost)
-    with progress_bar("training parser", steps) as advance:
-        summary = train_parser(config, progress=lambda i, n, last: advance(i, " ".join(f"{k}={v:.3f}" for k, v in last.items())))
+    config = ParserTrainConfig(str(data), str(out), steps=steps, batch=batch, lr=lr, checkpoint_every=checkpoint_every,
+                               seed=seed, size=size, rare_boost=rare_boost)
+    with stage_bar("training parser") as progress:
+        summary = train_parser(config, progress)
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")
 
 
@@ -79,14 +79,12 @@ def masks(
 ) -> None:
     """Write masks/<camera>.png from the parser, so a real capture without masks can be reconstructed."""
     from usr.io.errors import CaptureError
-    from usr.io.subject_folder import read_cameras_json
     from usr.parsing.predict import write_person_masks
 
     net = _load(checkpoint)
     try:
-        count = len(read_cameras_json(subject / "cameras.json"))
-        with progress_bar("parsing", count) as advance:
-            notes = write_person_masks(subject, net, overwrite, progress=lambda i, n, name: advance(i, name))
+        with stage_bar("parsing") as progress:
+            notes = write_person_masks(subject, net, overwrite, progress)
     except FileExistsError as exc:
         raise typer.BadParameter(f"{exc} (use --overwrite)") from None
     except (FileNotFoundError, CaptureError) as exc:

@@ -1,29 +1,51 @@
-"""One progress bar style for every long command (rich; plain lines when not on a terminal)."""
+"""Progress on a terminal and on the page: the library's one signature `progress(stage, fraction)` (usr.progress)
+drawn by rich (plain lines when not on a terminal) or by Gradio."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from usr.progress import Progress as StageProgress
+
 
 @contextlib.contextmanager
-def progress_bar(what: str, total: int) -> Iterator[Callable[[int, str], None]]:
-    """Yield `advance(done, note)`; draws a bar on a terminal, prints one line per step otherwise."""
-    if not sys.stderr.isatty():
-        def advance(done: int, note: str = "") -> None:
-            print(f"{what}: {done}/{total} {note}", file=sys.stderr, flush=True)
+def stage_bar(what: str) -> Iterator[StageProgress]:
+    """Yield a `progress(stage, fraction)` that draws a 0–100 % bar named `what` with the stage beside it on a
+    terminal, and prints a line whenever the stage or the whole percent changes otherwise."""
+    last: list = [None]
 
-        yield advance
+    def changed(stage: str, fraction: float) -> int | None:
+        done = int(round(100 * min(1.0, max(0.0, fraction))))
+        if (stage, done) == last[0]:
+            return None
+        last[0] = (stage, done)
+        return done
+
+    if not sys.stderr.isatty():
+        def progress(stage: str, fraction: float) -> None:
+            done = changed(stage, fraction)
+            if done is not None:
+                print(f"{what}: {done}/100 {stage}", file=sys.stderr, flush=True)
+
+        yield progress
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task(what, total=total, note="")
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task(what, total=100, note="")
 
-        def advance(done: int, note: str = "") -> None:
-            progress.update(task, completed=done, note=note)
+        def progress(stage: str, fraction: float) -> None:
+            done = changed(stage, fraction)
+            if done is not None:
+                bar.update(task, completed=done, note=stage)
 
-        yield advance
+        yield progress
+
+
+def gradio_progress(progress) -> StageProgress:
+    """A library `progress(stage, fraction)` drawing a Gradio progress bar (`gr.Progress()` of a handler)."""
+    return lambda stage, fraction: progress(fraction, desc=stage)

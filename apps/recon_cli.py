@@ -8,38 +8,31 @@ from typing import Optional
 
 import typer
 
-from apps.progress import progress_bar
+from apps.options import settings_command
 from usr.io.errors import CaptureError
+from usr.recon_spec import ReconSpec, SeparationSpec
 
 
-def register(app: typer.Typer) -> None:
-    app.command("reconstruct", help="Calibrated views (+ masks) → textured clothed mesh in a result folder.")(reconstruct)
-    app.command("separate", help="Re-run the garment separation (SCGS + edge fine-tune) on a result folder.")(separate)
+def register(app: typer.Typer, spec_class: type[ReconSpec] = ReconSpec) -> None:
+    """The commands on `app`; `usr reconstruct` gets an option per field of `spec_class` (usr/recon_spec.py)."""
+    app.command("reconstruct", help="Calibrated views (+ masks) → textured clothed mesh in a result folder.")(
+        settings_command(reconstruct, "spec", spec_class))
+    app.command("separate", help="Re-run the garment separation (SCGS + edge fine-tune) on a result folder.")(
+        settings_command(separate, "spec", SeparationSpec))
     app.command("eval", help="Score a result against a ground-truth subject (Chamfer, P2S, NC, PSNR, SSIM, IoU).")(evaluate)
 
 
 def reconstruct(
     subject: Path = typer.Argument(..., help="Subject folder (cameras.json, images/, masks/)."),
     out: Path = typer.Option(..., "--out", help="Result folder to write (replaced if it exists)."),
-    views: Optional[str] = typer.Option(None, "--views", help="Input views, e.g. cam00,cam03,cam05 (default: all)."),
-    resolution: int = typer.Option(256, "--resolution", min=32, help="Marching-cubes grid resolution."),
-    finetune_steps: int = typer.Option(0, "--finetune-steps", min=0, help="Per-subject fine-tune steps (0 = feed-forward)."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Field checkpoint (default: the embedded model)."),
-    method: str = typer.Option("field", "--method", help="field (default), visual-hull, or scratch (per-subject from scratch)."),
-    layers: bool = typer.Option(True, "--layers/--no-layers", help="Separate the garments into layers (SCGS)."),
-    labels: str = typer.Option("parser", "--labels", help="2D labels for SCGS: parser (default) or capture (the capture's labels/ maps)."),
-    sam_checkpoint: Optional[Path] = typer.Option(None, "--sam-checkpoint", help="segment-anything weights: sharpen the parser's regions (needs a SAM environment, see README)."),
-    sam_type: str = typer.Option("vit_b", "--sam-type", help="vit_b, vit_l or vit_h (must match the checkpoint)."),
+    spec: ReconSpec = ReconSpec(),  # one option per field (register)
 ) -> None:
+    from apps.progress import stage_bar
     from usr.pipeline import reconstruct_subject
 
-    names = [v.strip() for v in views.split(",")] if views else None
     try:
-        with progress_bar("reconstructing", 100) as advance:
-            report = reconstruct_subject(subject, out, names, resolution, finetune_steps, checkpoint, method,
-                                         progress=lambda stage, f: advance(int(100 * f), stage),
-                                         layers=layers, label_source=labels, sam_checkpoint=sam_checkpoint,
-                                         sam_type=sam_type)
+        with stage_bar("reconstructing") as progress:
+            report = reconstruct_subject(subject, out, spec, progress)
     except (CaptureError, FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)
@@ -60,18 +53,14 @@ def _echo_layers(report: dict) -> None:
 def separate(
     result: Path = typer.Argument(..., help="Result folder from usr reconstruct (rewritten with the new layers)."),
     subject: Optional[Path] = typer.Option(None, "--subject", help="The capture it came from (default: the one in report.json)."),
-    labels: str = typer.Option("parser", "--labels", help="2D labels: parser (default) or capture (its labels/ maps)."),
-    refine: bool = typer.Option(True, "--refine/--no-refine", help="Geometry fine-tune of garment edges."),
-    thickness: float = typer.Option(0.0, "--thickness", min=0.0, help="Garment thickness in metres (0 = open sheets)."),
-    sam_checkpoint: Optional[Path] = typer.Option(None, "--sam-checkpoint", help="segment-anything weights (see usr reconstruct)."),
-    sam_type: str = typer.Option("vit_b", "--sam-type", help="vit_b, vit_l or vit_h."),
+    spec: SeparationSpec = SeparationSpec(),  # one option per field (register)
 ) -> None:
+    from apps.progress import stage_bar
     from usr.pipeline import separate_result
-    from usr.scgs.separate import SeparateOptions
 
-    options = SeparateOptions(thickness=thickness) if refine else SeparateOptions(refine=None, thickness=thickness)
     try:
-        report = separate_result(result, subject, labels, options, sam_checkpoint, sam_type)
+        with stage_bar("separating") as progress:
+            report = separate_result(result, spec, subject, progress)
     except (CaptureError, FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)

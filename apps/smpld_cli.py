@@ -8,7 +8,7 @@ from typing import Optional
 import numpy as np
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
 
 BODY_MODEL_HELP = "Body model: anny (embedded, default), smpl or smplx (needs --model-path)."
 MODEL_PATH_HELP = "SMPL / SMPL-X model file or folder (licensed files you hold; never downloaded)."
@@ -36,14 +36,12 @@ def fit(
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
-    from smpl_d.fit import FitConfig
-    from smpl_d.pipeline import FitProgress, fit_result
+    from smpl_d.pipeline import fit_result
 
     try:
         model = _model(body_model, model_path)
-        cfg = FitConfig()
-        with progress_bar("fitting the body", 100) as advance:
-            body = fit_result(result, model, cfg, progress=FitProgress(lambda f: advance(round(100 * f), str(result)), cfg))
+        with stage_bar(f"fitting the body of {result}") as progress:
+            body = fit_result(result, model, progress=progress)
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
         _fail(exc)
     terms = body.report["terms"]
@@ -52,13 +50,12 @@ def fit(
 
 
 def _fits(results: list[Path], model):
-    from smpl_d.pipeline import FitProgress, load_or_fit
+    from smpl_d.pipeline import load_or_fit
 
     fits = {}
     for r in results:
-        with progress_bar(f"body of {r.name}", 100) as advance:
-            fits[r] = load_or_fit(r, model, progress=FitProgress(lambda f, r=r: advance(round(100 * f), str(r))),
-                                  note=lambda msg: typer.echo(msg, err=True))
+        with stage_bar(f"body of {r.name}") as progress:
+            fits[r] = load_or_fit(r, model, progress=progress, note=lambda msg: typer.echo(msg, err=True))
     return fits
 
 
@@ -76,9 +73,10 @@ def swap(
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
-    from smpl_d.store import parse_garment_ref, read_layers
+    from smpl_d.store import parse_garment_ref
     from smpl_d.swap import swap as swap_garment
     from smpl_d.swap import write_dressed
+    from usr.result import read_layers
 
     try:
         source, label = parse_garment_ref(garment)
@@ -92,33 +90,6 @@ def swap(
     _echo_dressed(out, dressed)
 
 
-def parse_shape(text: Optional[str], model) -> np.ndarray:
-    """anny: "weight=0.8,height=0.3" (phenotypes 0..1, others 0.5); SMPL: "0.5,-1,0" (betas, the rest 0)."""
-    shape = model.default_shape()
-    if not text:
-        return shape
-    if model.name == "anny":
-        values = {}
-        for item in text.split(","):
-            key, _, value = item.partition("=")
-            try:
-                values[key.strip()] = float(value)
-            except ValueError:
-                raise ValueError(f"--shape {text!r}: write name=value pairs, e.g. weight=0.8,height=0.3") from None
-        bad = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
-        if bad:
-            raise ValueError(f"--shape: anny phenotypes are 0..1, got {bad}")
-        return model.shape_from_phenotypes(values)
-    try:
-        betas = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--shape {text!r}: write the betas as numbers, e.g. 0.5,-1,0") from None
-    if len(betas) > len(shape):
-        raise ValueError(f"--shape: {len(betas)} betas, the model takes {len(shape)}")
-    shape[: len(betas)] = betas
-    return shape
-
-
 def tryon(
     garment: str = typer.Option(..., "--garment", help="RESULT:label, e.g. alice_result:dress."),
     out: Path = typer.Option(..., "--out", help="Result folder to write (replaced if it exists)."),
@@ -127,9 +98,10 @@ def tryon(
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
-    from smpl_d.store import parse_garment_ref, read_layers
+    from smpl_d.store import parse_garment_ref
     from smpl_d.swap import tryon as tryon_garment
     from smpl_d.swap import tryon_params, write_dressed
+    from usr.result import read_layers
 
     try:
         source, label = parse_garment_ref(garment)
@@ -137,7 +109,7 @@ def tryon(
         model = _model(body_model, model_path)
         tryon_params(model, model.default_shape(), pose, np.zeros(3))  # a bad --pose fails before any fitting
         source_fit = _fits([source], model)[source]
-        params = tryon_params(model, parse_shape(shape, model), pose, source_fit.params.translation)
+        params = tryon_params(model, model.shape_from_text(shape), pose, source_fit.params.translation)
         dressed = tryon_garment(source, label, model, source_fit, params)
         write_dressed(out, dressed)
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,7 @@ def synth(
                              str(garments_dir) if garments_dir else None, noise, blur, outfits=outfits, bodies=bodies)
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from None
-    with progress_bar("synthesising", subjects) as advance:
-        summary = synthesize(out, config, progress=lambda i, n, name: advance(i, name))
+    with stage_bar("synthesising") as progress:
+        summary = synthesize(out, config, progress=progress)
     typer.echo(f"{summary['subjects']} subjects in {summary['out']} "
                f"({summary['generated']} generated, {summary['skipped']} already there)")

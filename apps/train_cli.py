@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from apps.progress import progress_bar
+from apps.progress import stage_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -27,23 +27,19 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed of the batch sequence and the initial weights."),
     max_subjects: int = typer.Option(0, "--max-subjects", min=0, help="Use only the first N training subjects (0 = all)."),
 ) -> None:
-    from usr.training.trainer import TrainConfig, init_distributed_from_env, train as run
+    from usr.training.loop import init_distributed_from_env
+    from usr.training.trainer import TrainConfig, train as run
 
     distributed = init_distributed_from_env()
-    config = TrainConfig(str(data), str(out), steps, rays, samples, lr, 0.1, work_size, 3, 6, checkpoint_every, seed,
-                         max_subjects or None)
-    with progress_bar("training", steps) as advance:
-        summary = run(config, progress=lambda i, n, last: advance(i, _fmt(last)))
+    config = TrainConfig(str(data), str(out), steps=steps, rays=rays, samples=samples, lr=lr, work_size=work_size,
+                         checkpoint_every=checkpoint_every, seed=seed, max_subjects=max_subjects or None)
+    with stage_bar("training") as progress:
+        summary = run(config, progress)
     if distributed:
         import torch.distributed as dist
 
         dist.destroy_process_group()
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")
-
-
-def _fmt(last: dict) -> str:
-    keys = ("loss", "val_psnr", "val_iou")
-    return " ".join(f"{k}={last[k]:.3f}" for k in keys if k in last)
 
 
 def calibrate_level(
@@ -64,8 +60,8 @@ def calibrate_level(
     except (OSError, ValueError, KeyError) as exc:
         raise typer.BadParameter(f"{splits_file}: no usable {split!r} list ({exc})") from None
     field, _ = load_checkpoint(checkpoint)
-    with progress_bar("calibrating", len(names)) as advance:
-        cal = run(field, [data / n for n in names], views, resolution, progress=lambda i, n: advance(i, ""))
+    with stage_bar("calibrating") as progress:
+        cal = run(field, [data / n for n in names], views, resolution, progress=progress)
     for level, chamfer in cal.chamfer_by_level.items():
         typer.echo(f"level {level:+.3f}: Chamfer {chamfer:.2f} cm" + ("  <- chosen" if level == cal.level else ""))
     write_level(checkpoint, cal)

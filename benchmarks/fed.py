@@ -62,7 +62,8 @@ def make_data(work: Path, args) -> dict[str, list[Path]]:
     from fed.partition import PartitionPlan, make_studios, studio_configs
 
     plan = PartitionPlan(studios=4, subjects=args.subjects, skew="garment", views=6, size=args.size, seed=args.seed)
-    four = make_studios(work / "studios4", plan, progress=lambda k, n, w: print(f"data: {w}", flush=True))
+    four = make_studios(work / "studios4", plan,
+                        progress=lambda stage, f: print(f"data: {stage} ({f:.0%})", flush=True))
     five = work / "studios5"
     five.mkdir(exist_ok=True)
     for k, folder in enumerate(four):
@@ -76,7 +77,7 @@ def make_data(work: Path, args) -> dict[str, list[Path]]:
     gc_studios = [gc / f.name for f in four]
     summaries = generate(gc_studios, FedGCPlan(ratio=args.fedgc_ratio, allocation="water-filling", prompts="several",
                                                guidance="prompt-only", seed=args.seed),
-                         progress=lambda i, n, w: print(f"fedgc: {i}/{n} {w}", flush=True))
+                         progress=lambda stage, f: print(f"fedgc: {stage} ({f:.0%})", flush=True))
     return {"studios4": four, "studios4_fedgc": gc_studios, "studios5": [five / f"studio_{k}" for k in range(5)],
             "fedgc": summaries}
 

@@ -30,15 +30,16 @@ def score_subject(field: SDFField, subject: HeldOut, level: float, resolution: i
     from usr.io.meshes import load_mesh
     from usr.io.subject_folder import read_subject
     from usr.metrics.geometry import geometry_scores
-    from usr.reconstruct import ReconOptions, reconstruct
+    from usr.recon_spec import ReconSpec
+    from usr.reconstruct import reconstruct
     from usr.training.batches import load_subjects
     from usr.training.trainer import validate
 
     capture = read_subject(subject.folder)
     row = {"studio": subject.studio, "subject": f"{subject.folder.parent.name}/{subject.folder.name}"}
     try:
-        rec = reconstruct(capture, field, ReconOptions(resolution=resolution, work_size=work_size, hull_resolution=64,
-                                                       surface_level=level))
+        rec = reconstruct(capture, field, ReconSpec(resolution=resolution, work_size=work_size, hull_resolution=64),
+                          level)
         row["chamfer_cm"] = float(geometry_scores(rec.mesh, load_mesh(capture.ground_truth.full), 10000).chamfer_cm)
     except ValueError as exc:  # a ruined field: no surface at all (counted as a failure, not skipped)
         row |= {"chamfer_cm": None, "failed": str(exc)}

@@ -2,7 +2,7 @@
 
 One frame of the rig is imported with person masks by clean-plate subtraction (the plate estimated from
 the clip: the capture has no empty-set images), and a second copy of the subject gets those masks made
-whole by the garment parser (GrabCut, usr.parsing.mask_refine — what `usr data import-video --masks
+whole by the garment parser (GrabCut, usr.parsing.mask_repair — what `usr data import-video --masks
 clean-plate+parser` does). Each camera is held out in turn; the other three reconstruct with every
 method. There is no hand-labelled truth: the held-out silhouette and the person pixels for PSNR are the
 refined masks of that view, for every variant alike. Writes JSON and a picture of the held-out views.
@@ -21,40 +21,44 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from apps.options import add_settings_arguments, settings_from_args  # noqa: E402
 from benchmarks.recon import parse_method  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.images import png_bytes  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
+from usr.recon_spec import ReconSpec  # noqa: E402
 
 METRICS = ("psnr", "ssim", "silhouette_iou", "seconds")
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps")  # ReconSpec fields set from options
 MASKS = ("clean-plate", "clean-plate+parser")
 
 
 def import_both(capture: Path, frame: int, work: Path) -> dict[str, Path]:
     """The frame as two subject folders: clean-plate masks, and the same masks refined with the parser."""
     from usr.io.video import import_video_rig, list_videos
-    from usr.parsing.mask_refine import refine_with_parser
+    from usr.parsing.mask_repair import repair_with_parser
     from usr.parsing.predict import DEFAULT_PARSER
     from usr.parsing.train import load_parser
 
     plate = work / "clean-plate"
     calib = capture / "Calib_scene_opencv.toml"
     import_video_rig(calib, list_videos([capture]), frame, plate, masks="clean-plate",
-                     progress=lambda i, n, name: print(f"importing {i + 1}/{n} {name} (clip plate)", flush=True))
+                     progress=lambda stage, fraction: print(f"importing {fraction:.0%} {stage}", flush=True))
     refined = work / "clean-plate+parser"
     shutil.copytree(plate, refined)
     net, _ = load_parser(DEFAULT_PARSER)
     cap = read_subject(refined)
     for name, image, mask in zip(cap.camera_names, cap.images, cap.masks):
-        (refined / "masks" / f"{name}.png").write_bytes(png_bytes(refine_with_parser(image, mask, net)))
+        (refined / "masks" / f"{name}.png").write_bytes(png_bytes(repair_with_parser(image, mask, net)))
     return {"clean-plate": plate, "clean-plate+parser": refined}
 
 
@@ -63,12 +67,11 @@ def main() -> None:
     ap.add_argument("--capture", type=Path, default=Path("../shared/data/real/pose2sim_4cam"))
     ap.add_argument("--frame", type=int, default=50)
     ap.add_argument("--methods", nargs="+", default=["field", "finetune:200", "visual-hull"])
-    ap.add_argument("--resolution", type=int, default=256)
-    ap.add_argument("--finetune-steps", type=int, default=200)
-    ap.add_argument("--scratch-steps", type=int, default=800)
+    add_settings_arguments(ap, ReconSpec, RECON_OPTIONS, defaults={"finetune_steps": 200, "scratch_steps": 800})
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/real_pose2sim.json"))
     ap.add_argument("--picture", type=Path, default=Path("docs/images/real_pose2sim.png"))
     args = ap.parse_args()
+    base = settings_from_args(ReconSpec, args, RECON_OPTIONS, layers=False)
     if not (args.capture / "Calib_scene_opencv.toml").is_file():
         raise SystemExit(f"{args.capture}: no Calib_scene_opencv.toml (the Pose2Sim capture lives in ../shared/data/real)")
 
@@ -86,9 +89,9 @@ def main() -> None:
                 kind, steps = parse_method(method, args)
                 out = work / "results" / f"{held}_{masks}_{method.replace(':', '_')}"
                 t = time.perf_counter()
-                reconstruct_subject(subject, out, inputs, args.resolution,
-                                    finetune_steps=steps if kind == "finetune" else 0,
-                                    method="field" if kind == "finetune" else kind, scratch_steps=steps, layers=False)
+                reconstruct_subject(subject, out, replace(base, views=tuple(inputs), scratch_steps=steps,
+                                                          finetune_steps=steps if kind == "finetune" else 0,
+                                                          method="field" if kind == "finetune" else kind))
                 wall = time.perf_counter() - t
                 scores = evaluate(out, reference)
                 row = {"held_out": held, "views": inputs, "masks": masks, "method": method, "wall_s": wall,

@@ -17,20 +17,24 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from apps.options import add_settings_arguments, settings_from_args  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
+from usr.recon_spec import ReconSpec  # noqa: E402
 from usr.training.checkpoint import load_checkpoint, surface_level  # noqa: E402
-from usr.views import spread_views  # noqa: E402
+from usr.prepared_views import spread_views  # noqa: E402
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "seconds")
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint")  # ReconSpec fields set from options
 
 
 def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:
@@ -55,12 +59,10 @@ def main() -> None:
     ap.add_argument("--views", type=int, nargs="+", default=[3, 4, 6])
     ap.add_argument("--methods", nargs="+", default=["field", "finetune", "visual-hull", "scratch"],
                     help="field, finetune[:steps], visual-hull, scratch[:steps]")
-    ap.add_argument("--resolution", type=int, default=256)
-    ap.add_argument("--finetune-steps", type=int, default=200)
-    ap.add_argument("--scratch-steps", type=int, default=1500)
-    ap.add_argument("--checkpoint", type=Path, default=None)
+    add_settings_arguments(ap, ReconSpec, RECON_OPTIONS, defaults={"finetune_steps": 200})  # steps of `finetune`
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/recon.json"))
     args = ap.parse_args()
+    base = settings_from_args(ReconSpec, args, RECON_OPTIONS, layers=False)  # separation: benchmarks/scgs.py
 
     rows, rig = [], 0
     tmp = Path(tempfile.mkdtemp(prefix="usr-recon-bench-"))
@@ -76,10 +78,9 @@ def main() -> None:
                 kind, steps = parse_method(method, args)
                 out = tmp / f"{sid.replace('/', '_')}_{k}_{method.replace(':', '_')}"
                 t = time.perf_counter()
-                report = reconstruct_subject(
-                    subject, out, names, args.resolution, finetune_steps=steps if kind == "finetune" else 0,
-                    checkpoint=args.checkpoint, method="field" if kind == "finetune" else kind, scratch_steps=steps,
-                    layers=False)  # the garment separation is measured by benchmarks/scgs.py
+                spec = replace(base, views=tuple(names), finetune_steps=steps if kind == "finetune" else 0,
+                               method="field" if kind == "finetune" else kind, scratch_steps=steps)
+                report = reconstruct_subject(subject, out, spec)
                 wall = time.perf_counter() - t
                 scores = evaluate(out, subject)
                 row = {"subject": sid, "makehuman_garments": makehuman, "views": k, "method": method, "steps": steps,

@@ -18,27 +18,29 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from apps.options import add_settings_arguments, settings_from_args  # noqa: E402
 from benchmarks.recon import subjects_in  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
-from usr.labels import LABEL_NAMES  # noqa: E402
+from usr.labels import GARMENT_LABELS, LABEL_NAMES  # noqa: E402
 from usr.metrics.garments import garment_scores  # noqa: E402
 from usr.metrics.geometry import chamfer_cm  # noqa: E402
 from usr.parsing.predict import DEFAULT_PARSER  # noqa: E402
 from usr.parsing.train import load_parser  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
+from usr.recon_spec import ReconSpec  # noqa: E402
 from usr.result import read_result  # noqa: E402
-from usr.scgs.layers import GARMENT_LABELS  # noqa: E402
 from usr.scgs.separate import SeparateOptions, separate, view_semantics  # noqa: E402
 from usr.scgs.votes import VoteWeights  # noqa: E402
-from usr.views import spread_views  # noqa: E402
+from usr.prepared_views import spread_views  # noqa: E402
 
 GARMENTS = {LABEL_NAMES[i] for i in GARMENT_LABELS}
 # (name, 2D labels, geometry, vote weights, edge fine-tune)
@@ -78,10 +80,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=Path, nargs="+", required=True)
     ap.add_argument("--views", type=int, nargs="+", default=[4, 6])
-    ap.add_argument("--resolution", type=int, default=256)
+    add_settings_arguments(ap, ReconSpec, ("resolution",))
     ap.add_argument("--parser", type=Path, default=DEFAULT_PARSER, help="garment parser checkpoint (default: embedded)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/scgs.json"))
     args = ap.parse_args()
+    base = settings_from_args(ReconSpec, args, ("resolution",), layers=False)  # the variants separate below
 
     parser, _ = load_parser(args.parser)
     rows = []
@@ -94,7 +97,7 @@ def main() -> None:
         for k in args.views:
             names = spread_views(cap.camera_names, k)
             out = tmp / f"{sid.replace('/', '_')}_{k}"
-            reconstruct_subject(subject, out, names, args.resolution, layers=False)
+            reconstruct_subject(subject, out, replace(base, views=tuple(names)))
             mesh, colours, _ = read_result(out)
             t = time.perf_counter()
             semantics = {"parser": view_semantics(cap, names, "parser", parser),

@@ -33,15 +33,16 @@ from smpl_d.backends import load_body_model  # noqa: E402
 from smpl_d.collisions import inside_fraction  # noqa: E402
 from smpl_d.metrics import body_vertex_error, edge_length_change  # noqa: E402
 from smpl_d.pipeline import fit_result  # noqa: E402
-from smpl_d.store import load_fit, read_layers  # noqa: E402
+from smpl_d.store import load_fit  # noqa: E402
 from smpl_d.swap import swap, write_dressed  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
-from usr.result import ResultLayers, write_result  # noqa: E402
+from usr.recon_spec import ReconSpec  # noqa: E402
+from usr.result import ResultLayers, read_layers, write_result  # noqa: E402
 from usr.scgs.layers import build_layers  # noqa: E402
-from usr.views import spread_views  # noqa: E402
+from usr.prepared_views import spread_views  # noqa: E402
 
 BODY_KEYS = ("body_vertex_error_cm", "under_clothes_error_cm", "skin_error_cm", "fit_seconds")
 SWAP_KEYS = ("inside_fraction", "edge_length_change", "swap_back_chamfer_cm", "swap_seconds")
@@ -101,7 +102,7 @@ def main() -> None:
             out = tmp / kind / sid.replace("/", "_")
             t = time.perf_counter()
             if kind == "recon":
-                reconstruct_subject(subject, out, spread_views(cap.camera_names, args.views), 256)
+                reconstruct_subject(subject, out, ReconSpec(views=tuple(spread_views(cap.camera_names, args.views))))
             else:
                 gt_surface_result(subject, out)
             prepare = time.perf_counter() - t

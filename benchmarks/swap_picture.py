@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from smpl_d.preview import layer_pictures  # noqa: E402
-from smpl_d.store import ordered_layers, read_layers  # noqa: E402
+from usr.result import ordered_layers, read_layers  # noqa: E402
 from usr.viz import contact_sheet, save_png  # noqa: E402
 
 

@@ -58,7 +58,7 @@ def main() -> None:
                 write_synthetic_subject(d, subject, cams, views)
             t3 = time.perf_counter()
             rows.append({"generate_s": t1 - t0, "render_s": t2 - t1, "write_s": t3 - t2, "total_s": t3 - t0,
-                         "garments": [g.name for g in subject.garments], "pose": subject.body.params.pose.kind})
+                         "garments": [g.name for g in subject.garments], "pose": subject.body.spec.pose.kind})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

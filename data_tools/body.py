@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from jaxtyping import Float, Int
 
 from smpl_d.anny_backend import ANNY_TO_WORLD, anny_model, anny_topology
-from smpl_d.binding import vertex_normals
 from smpl_d.poses import PHENOTYPE_RANGES, Pose, rotvec_to_transforms
+from usr.mesh.ops import vertex_normals
 
 
 @dataclass
-class BodyParams:
-    """Everything needed to rebuild a body exactly: anny phenotypes (0..1) and the pose."""
+class BodySpec:
+    """A synthetic subject's body as words and numbers, everything needed to rebuild it exactly: anny phenotypes
+    by name (0..1), the pose (bone rotations by name) and a turn about up (smpl_d.body_model.BodyParams is the
+    back-end's arrays instead)."""
 
     phenotypes: dict[str, float]
     pose: Pose
@@ -34,7 +37,7 @@ class BodyParams:
 class Body:
     """A posed body. `vertices/faces` index the compact surface; `hm08_index[i]` is the hm08 id of vertex i."""
 
-    params: BodyParams
+    spec: BodySpec
     vertices: Float[np.ndarray, "v 3"]
     faces: Int[np.ndarray, "f 3"]
     hm08_vertices: Float[np.ndarray, "19158 3"]
@@ -56,27 +59,25 @@ def bone_labels() -> list[str]:
     return list(anny_topology().bone_labels)
 
 
-def sample_body_params(rng: np.random.Generator, pose: Pose, ranges: dict[str, tuple[float, float]] | None = None) -> BodyParams:
+def sample_body_spec(rng: np.random.Generator, pose: Pose, ranges: dict[str, tuple[float, float]] | None = None) -> BodySpec:
     """Phenotypes drawn in realistic ranges (poses.PHENOTYPE_RANGES, or `ranges` for a body-shape bin, see
     data_tools.attributes) and the given pose."""
     ranges = ranges or PHENOTYPE_RANGES
     phen = {k: float(np.round(rng.uniform(*ranges[k]), 4)) for k in PHENOTYPE_RANGES}
     phen["gender"] = float(np.round(rng.choice([rng.uniform(0.0, 0.25), rng.uniform(0.75, 1.0), rng.uniform(0, 1)], p=[0.4, 0.4, 0.2]), 4))
-    return BodyParams(phenotypes=phen, pose=pose, yaw_deg=float(np.round(rng.uniform(-20, 20), 2)))
+    return BodySpec(phenotypes=phen, pose=pose, yaw_deg=float(np.round(rng.uniform(-20, 20), 2)))
 
 
-def build_body(params: BodyParams) -> Body:
-    """Run anny for `params` and return the posed body in world coordinates, centred on the origin."""
-    import torch
-
+def build_body(spec: BodySpec) -> Body:
+    """Run anny for `spec` and return the posed body in world coordinates, centred on the origin."""
     model = anny_model()
     topo = anny_topology()
     faces, used, weights, labels = topo.faces, topo.used, topo.weights, topo.bone_labels
-    transforms = rotvec_to_transforms(params.pose.rotations, params.yaw_deg)
+    transforms = rotvec_to_transforms(spec.pose.rotations, spec.yaw_deg)
     with torch.no_grad():
         out = model(
             pose_parameters={k: torch.as_tensor(v, dtype=model.dtype)[None] for k, v in transforms.items()} or None,
-            phenotype_kwargs={k: torch.tensor([v], dtype=model.dtype) for k, v in params.phenotypes.items()},
+            phenotype_kwargs={k: torch.tensor([v], dtype=model.dtype) for k, v in spec.phenotypes.items()},
         )
     hm08 = out["vertices"][0].cpu().numpy().astype(np.float64) @ ANNY_TO_WORLD.T
     rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64) @ ANNY_TO_WORLD.T
@@ -92,5 +93,5 @@ def build_body(params: BodyParams) -> Body:
     joint_rotations = {name: delta[i] for i, name in enumerate(labels)}
     rest_lo, rest_hi = rest[used].min(0), rest[used].max(0)
     rest = rest - (rest_lo + rest_hi) / 2
-    return Body(params, hm08[used], faces, hm08, rest, used, weights, joints, joint_rotations)
+    return Body(spec, hm08[used], faces, hm08, rest, used, weights, joints, joint_rotations)
 

@@ -14,14 +14,14 @@ import numpy as np
 import open3d as o3d
 from jaxtyping import Float, Int, UInt8
 
-from data_tools.body import vertex_normals
 from data_tools.textures import Texture
 from usr.io.cameras import Camera
+from usr.mesh.ops import vertex_normals
 
 
 @dataclass
-class Layer:
-    """One mesh of the scene: body or one garment, with its label id and solid texture."""
+class SceneMesh:
+    """One mesh of the rendered scene: body or one garment, with its label id and solid texture."""
 
     name: str
     label: int
@@ -83,7 +83,7 @@ class RenderOptions:
 class Renderer:
     """Build the ray-casting scene once, then render any number of cameras."""
 
-    def __init__(self, layers: list[Layer], lighting: Lighting):
+    def __init__(self, layers: list[SceneMesh], lighting: Lighting):
         self.layers = layers
         self.lighting = lighting
         self.scene = o3d.t.geometry.RaycastingScene()

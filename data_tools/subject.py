@@ -9,15 +9,15 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from data_tools.attributes import Attributes, phenotype_ranges
-from data_tools.body import Body, build_body, sample_body_params
-from data_tools.garments.meshops import select_faces
+from data_tools.body import Body, build_body, sample_body_spec
 from data_tools.garments.outfit import OutfitItem, build_outfit, sample_outfit
 from data_tools.garments.procedural import GarmentMesh
 from smpl_d.poses import POSE_KINDS, sample_pose
-from data_tools.render import Layer, Lighting
+from data_tools.render import Lighting, SceneMesh
 from data_tools.textures import Texture, garment_texture, hair_texture, skin_texture
 from usr import labels as L
 from usr.geometry.distance import MeshQuery
+from usr.mesh.ops import face_normals, select_faces
 
 COVER_DISTANCE = 0.08  # a surface with an outer layer this close along its normal is hidden under it
 
@@ -33,10 +33,10 @@ class SyntheticSubject:
     garment_textures: list[Texture]
     lighting: Lighting
 
-    def layers(self) -> list[Layer]:
+    def layers(self) -> list[SceneMesh]:
         """Scene layers for the renderer: the body, then every garment."""
-        out = [Layer("body", L.SKIN, self.body.vertices, self.body.faces, self.skin)]
-        out += [Layer(g.name, g.label, g.vertices, g.faces, t) for g, t in zip(self.garments, self.garment_textures)]
+        out = [SceneMesh("body", L.SKIN, self.body.vertices, self.body.faces, self.skin)]
+        out += [SceneMesh(g.name, g.label, g.vertices, g.faces, t) for g, t in zip(self.garments, self.garment_textures)]
         return out
 
     def meta(self) -> dict:
@@ -44,7 +44,7 @@ class SyntheticSubject:
             "version": 1,
             "name": self.name,
             "seed": self.seed,
-            "body": self.body.params.to_json(),
+            "body": self.body.spec.to_json(),
             "height_m": round(self.body.height, 6),
             "garments": [
                 {**it.to_json(), "name": g.name, "label": L.LABEL_NAMES[g.label], "label_id": g.label,
@@ -67,7 +67,7 @@ def make_subject(name: str, seed: int, pose_kinds=POSE_KINDS, garments_dir: Path
     a = attributes or Attributes()
     rng = np.random.default_rng(seed)
     pose = sample_pose(a.pose or str(rng.choice(list(pose_kinds))), rng)
-    body = build_body(sample_body_params(rng, pose, phenotype_ranges(a.body) if a.body else None))
+    body = build_body(sample_body_spec(rng, pose, phenotype_ranges(a.body) if a.body else None))
     outfit = sample_outfit(rng, garments_dir, a.outfit)
     return dress_body(name, seed, body, outfit, rng, lighting=a.lighting)
 
@@ -110,8 +110,7 @@ def clothed_surface(subject: SyntheticSubject) -> LabelledMesh:
     for i, layer in enumerate(layers):
         v, f = layer.vertices, layer.faces
         a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-        n = np.cross(b - a, c - a)
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        n = face_normals(v, f, eps=1e-12)
         centre = (a + b + c) / 3
         hidden = np.zeros(len(f), bool) if inner[i] is None else inner[i].copy()
         for j, query in enumerate(queries):

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes, draw, parse_mix
-from smpl_d.poses import POSE_KINDS
 from data_tools.render import RenderOptions, Renderer, View
 from data_tools.rigs import RIG_KINDS, make_rig
 from data_tools.subject import SyntheticSubject, clothed_surface, make_subject
+from smpl_d.poses import POSE_KINDS
 from usr import labels as L
 from usr.io.atomic import atomic_dir, clean_stale_temps, write_json_atomic
 from usr.io.cameras import Camera
 from usr.io.capture import SubjectCapture
 from usr.io.meshes import write_obj
+from usr.io.subject_folder import write_subject_files
+from usr.progress import Progress, notify
 
 SYNTH_VERSION = 1
 
@@ -113,8 +114,6 @@ def render_views(subject: SyntheticSubject, cameras: list[Camera], config: Synth
 
 def write_synthetic_subject(folder: Path, subject: SyntheticSubject, cameras: list[Camera], views: list[View]) -> None:
     """Write the subject folder contents into `folder` (already a temp folder, see atomic_dir)."""
-    from usr.io.subject_folder import write_subject_files
-
     capture = SubjectCapture(
         subject.name, cameras, [v.rgb for v in views], [v.mask for v in views], [v.label for v in views],
         extras={"depth": [v.depth for v in views], "normals": [v.normal for v in views]},
@@ -143,8 +142,9 @@ def write_synthetic_subject(folder: Path, subject: SyntheticSubject, cameras: li
     write_json_atomic(gt / "meta.json", subject.meta())
 
 
-def synthesize(out: Path, config: SynthConfig, progress: Callable[[int, int, str], None] | None = None) -> dict:
-    """Generate `config.subjects` subjects into `out`, skipping finished ones; return a summary."""
+def synthesize(out: Path, config: SynthConfig, progress: Progress | None = None) -> dict:
+    """Generate `config.subjects` subjects into `out`, skipping finished ones; return a summary. `progress` hears
+    each subject's name once it is done."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_path = out / "synth.json"
@@ -160,8 +160,7 @@ def synthesize(out: Path, config: SynthConfig, progress: Callable[[int, int, str
         folder = out / name
         if (folder / "cameras.json").exists():
             done += 1
-            if progress:
-                progress(i + 1, len(names), f"{name} (already done)")
+            notify(progress, f"{name} (already done)", (i + 1) / len(names))
             continue
         seed = subject_seed(config.seed, i)
         subject = make_subject(name, seed, config.pose_kinds, Path(config.garments_dir) if config.garments_dir else None,
@@ -171,7 +170,6 @@ def synthesize(out: Path, config: SynthConfig, progress: Callable[[int, int, str
         with atomic_dir(folder) as tmp:
             write_synthetic_subject(tmp, subject, cameras, views)
         made += 1
-        if progress:
-            progress(i + 1, len(names), name)
+        notify(progress, name, (i + 1) / len(names))
     write_json_atomic(out / "splits.json", splits(names))
     return {"out": str(out), "subjects": len(names), "generated": made, "skipped": done}

@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from fed.core.weights import load_vector, model_vector
 from fed.settings import FedSettings
 from fed.task import StudioData, initial_field, studio_data, train_round
 from usr.field.sdf_field import SDFField
+from usr.progress import Progress, notify
 
 
-def train_alone(studios: list[Path], settings: FedSettings, steps_per_round: int, progress=None) -> SDFField:
+def train_alone(studios: list[Path], settings: FedSettings, steps_per_round: int,
+                progress: Progress | None = None) -> SDFField:
     """The field after `settings.rounds` rounds of `steps_per_round` steps on the studios' training subjects pooled
     (one studio: local-only). Held-out and generated subjects follow each studio's own split (fed.task.studio_data)."""
-    from fed.core.weights import load_vector, model_vector
-
     field, _ = initial_field(settings)
     parts = [studio_data(Path(s), settings.work_size) for s in studios]
     root = Path(studios[0]) if len(studios) == 1 else Path(studios[0]).parent / "pooled"
@@ -28,7 +29,6 @@ def train_alone(studios: list[Path], settings: FedSettings, steps_per_round: int
     weights = model_vector(field)
     for rnd in range(1, settings.rounds + 1):
         weights = train_round(field, data, weights, replace(settings, local_steps=steps_per_round), rnd).weights
-        if progress:
-            progress(rnd, settings.rounds)
+        notify(progress, f"round {rnd}/{settings.rounds}", rnd / settings.rounds)
     load_vector(field, weights)
     return field

@@ -7,6 +7,8 @@ a simulation `<studios-dir>/studio_<partition-id>`. SCAFFOLD's variate c_i stays
 
 from __future__ import annotations
 
+import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,8 @@ from fed.settings import FedSettings
 from fed.core.weights import load_vector
 from fed.level import LEVEL_ACTION, studio_table
 from fed.task import initial_field, studio_data, train_round
+from usr.io.atomic import write_bytes_atomic
+from usr.training.trainer import validate
 
 app = ClientApp()
 _cache: dict[str, tuple] = {}  # per data folder: the field object and the loaded subjects (a node's process keeps them)
@@ -63,8 +67,6 @@ def _variate_file(context: Context, settings: FedSettings, server_round: int) ->
     """Where this studio keeps its SCAFFOLD variate after a round, so a run resumed from the server's checkpoint
     continues with the same variates: its own state folder (node config `state-dir`, else `.usr-fed/` in its data
     folder), one subfolder per checkpointed run. None when the run keeps no checkpoints."""
-    import zlib
-
     if not settings.checkpoint_dir:
         return None
     root = Path(str(context.node_config.get("state-dir", studio_folder(context, settings) / ".usr-fed")))
@@ -83,10 +85,6 @@ def load_variate(context: Context, settings: FedSettings, server_round: int) -> 
 
 
 def save_variate(context: Context, settings: FedSettings, server_round: int, control: np.ndarray) -> None:
-    import io
-
-    from usr.io.atomic import write_bytes_atomic
-
     context.state["scaffold"] = ArrayRecord.from_numpy_ndarrays([control])
     context.state["scaffold-round"] = ConfigRecord({"round": server_round})
     path = _variate_file(context, settings, server_round)
@@ -126,12 +124,10 @@ def train(msg: Message, context: Context) -> Message:
 
 @app.evaluate()
 def evaluate(msg: Message, context: Context) -> Message:
-    from usr.training.trainer import validate
-
     settings = _settings(msg)
     field, data = _studio(context, settings)
     load_vector(field, msg.content["arrays"].to_numpy_ndarrays()[0].astype(np.float64))
-    scores = [validate(field, s) for s in data.held_out]
+    scores = [validate(field, s, settings.work_size) for s in data.held_out]  # rendered at the run's work size
     metrics = {"num-examples": len(scores)}
     if scores:
         metrics |= {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}

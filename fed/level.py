@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fed.task import studio_split
 from usr.field.sdf_field import SDFField
 from usr.training.surface_level import LEVELS, LevelCalibration, calibrate_level
 
@@ -34,8 +35,6 @@ def measures_level(settings) -> bool:
 def calibration_subjects(root: Path, count: int) -> list[Path]:
     """Up to `count` of the studio's own training subjects that have a scan (gt/full.obj); FedGC's generated
     subjects and the held-out ones are never used."""
-    from fed.task import studio_split
-
     root = Path(root)
     return [root / n for n in studio_split(root).private if (root / n / "gt" / "full.obj").is_file()][:count]
 

@@ -20,6 +20,7 @@ import numpy as np
 from data_tools.attributes import BODY_SHAPES
 from data_tools.synth import SynthConfig, synthesize
 from usr.io.atomic import write_json_atomic
+from usr.progress import Progress, span
 
 SKEWS = ("none", "garment", "body", "size")
 SKEWED_OUTFITS = ("dress", "skirt", "trousers", "shorts")
@@ -68,15 +69,16 @@ def studio_configs(plan: PartitionPlan) -> list[SynthConfig]:
     return out
 
 
-def make_studios(root: Path, plan: PartitionPlan, progress=None) -> list[Path]:
-    """root/studio_<k> for every studio (resumable: finished subjects are kept); returns the studio folders."""
+def make_studios(root: Path, plan: PartitionPlan, progress: Progress | None = None) -> list[Path]:
+    """root/studio_<k> for every studio (resumable: finished subjects are kept); returns the studio folders.
+    `progress` advances by subjects made (studios differ in size under the size skew)."""
     root = Path(root)
     folders = []
     configs = studio_configs(plan)
+    bounds = np.cumsum([0] + [c.subjects for c in configs]) / sum(c.subjects for c in configs)
     for k, config in enumerate(configs):
         folder = root / f"studio_{k}"
-        report = (lambda i, n, name, k=k: progress(k, len(configs), f"studio_{k}: {name} ({i}/{n})")) if progress else None
-        synthesize(folder, config, report)
+        synthesize(folder, config, span(progress, bounds[k], bounds[k + 1], f"studio_{k}"))
         write_json_atomic(folder / "studio.json", {"studio": k, "plan": asdict(plan), "outfits": config.outfits,
                                                    "bodies": config.bodies, "subjects": config.subjects})
         folders.append(folder)

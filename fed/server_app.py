@@ -9,6 +9,7 @@ checkpoint folder resumes from the last round done.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -22,9 +23,13 @@ from fed.core.privacy import PrivacySettings, PrivateAggregator
 from fed.core.rounds import RoundConfig, server_round
 from fed.core.server_opt import ServerOptConfig, ServerOptimizer
 from fed.core.weights import StudioUpdate, load_vector, model_vector
+from fed.level import LEVEL_ACTION, combine_tables, measures_level
 from fed.settings import FedSettings
 from fed.task import initial_field
 from usr.io.atomic import write_bytes_atomic, write_json_atomic
+from usr.io.npz import read_npz
+from usr.training.checkpoint import save_checkpoint
+from usr.training.surface_level import LEVELS, write_level
 
 log = logging.getLogger("usr.fed")
 STATE_FILE, FIELD_FILE, HISTORY_FILE, LEVEL_FILE = "server_state.npz", "field.pt", "history.json", "level.json"
@@ -92,9 +97,6 @@ def calibrate_surface(grid: Grid, weights: np.ndarray, config: dict, s: FedSetti
     """After the last round: the studios' level tables combined (fed.level), stored in field.pt and level.json.
     None when skipped (no subjects asked for, DP, no checkpoint folder) or when it could not be measured (level.json
     then says why)."""
-    from fed.level import LEVEL_ACTION, combine_tables, measures_level
-    from usr.training.surface_level import LEVELS, write_level
-
     if not measures_level(s) or folder is None:
         if s.dp_noise > 0 and s.level_subjects > 0:
             log.info("DP run: the surface level is not measured (its numbers are outside ε); the starting level stays")
@@ -198,10 +200,6 @@ def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, con
                private: PrivateAggregator | None = None) -> None:
     """Everything a resumed run needs, each file written atomically; the field also as a normal checkpoint
     (`usr reconstruct --checkpoint FOLDER/field.pt`)."""
-    import io
-
-    from usr.training.checkpoint import save_checkpoint
-
     folder.mkdir(parents=True, exist_ok=True)
     opt = optimizer.state_dict()
     buf = io.BytesIO()
@@ -215,8 +213,6 @@ def checkpoint(folder: Path, field, state: dict, optimizer: ServerOptimizer, con
 
 def resume(folder: Path, optimizer: ServerOptimizer, size: int,
            private: PrivateAggregator | None = None) -> tuple[np.ndarray, np.ndarray | None, list[dict]]:
-    from usr.io.npz import read_npz
-
     arrays = read_npz(folder / STATE_FILE, ("weights", "m", "v", "rounds", "config", "control", "history"),
                       "federation state")
     if arrays["weights"].shape != (size,):

@@ -6,36 +6,36 @@ to train on, one held out), so the command runs on a fresh install with nothing 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from data_tools.synth import SynthConfig, synthesize
 from fed.settings import FedSettings
+from usr.io.atomic import atomic_dir
+from usr.progress import Progress, span
 
 DEFAULT_STUDIO_SEEDS = (101, 202, 303, 404, 505, 606, 707, 808)
 
 
-def default_studios(root: Path, studios: int, size: int = 96, views: int = 6, progress=None) -> Path:
+def default_studios(root: Path, studios: int, size: int = 96, views: int = 6,
+                    progress: Progress | None = None) -> Path:
     """`studios` synthetic studio folders under `root` (made once; a studio folder is complete or absent)."""
-    from data_tools.synth import SynthConfig, synthesize
-    from usr.io.atomic import atomic_dir
-
     if studios > len(DEFAULT_STUDIO_SEEDS):
         raise ValueError(f"the embedded default has {len(DEFAULT_STUDIO_SEEDS)} studios; pass --data for more")
     for k in range(studios):
         folder = root / f"studio_{k}"
         if folder.is_dir():
             continue
-        if progress:
-            progress(k, studios, f"making studio_{k}")
         with atomic_dir(folder) as tmp:  # splits.json: the last subject is the studio's held-out one
-            synthesize(tmp, SynthConfig(subjects=3, views=views, size=size, seed=DEFAULT_STUDIO_SEEDS[k]))
+            synthesize(tmp, SynthConfig(subjects=3, views=views, size=size, seed=DEFAULT_STUDIO_SEEDS[k]),
+                       span(progress, k / studios, (k + 1) / studios, f"making studio_{k}"))
     return root
 
 
 def simulate(settings: FedSettings, studios: int, on_round=None, verbose: bool = False) -> None:
     """Run the federation: one virtual SuperNode per studio, each ClientApp on one CPU."""
-    import os
-
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Flower and Ray (the optional `fed` extra) load only here: making studios (default_studios) needs neither
     from flwr.simulation import run_simulation
 
     from fed.client_app import app as client_app

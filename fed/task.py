@@ -13,7 +13,7 @@ import torch
 
 from fed.core.local import LocalConfig, LocalResult, train_locally
 from fed.settings import FedSettings
-from usr.field.sdf_field import SDFField
+from usr.field.sdf_field import FieldConfig, SDFField
 from usr.training.batches import SubjectViews, draw_batch, load_subjects
 from usr.training.checkpoint import load_checkpoint
 from usr.training.objective import Objective
@@ -23,8 +23,6 @@ def initial_field(settings: FedSettings) -> tuple[SDFField, dict]:
     """The starting model: the run's `initial_checkpoint`, else the embedded field; "scratch" = the embedded field's
     architecture with fresh weights (seeded by the run's seed), for studios that train a model of their own."""
     if settings.initial_checkpoint == "scratch":
-        from usr.field.sdf_field import FieldConfig
-
         _, state = load_checkpoint(None)
         torch.manual_seed(settings.seed)
         return SDFField(FieldConfig.from_json(state["config"])), {"extra": {"initial": "scratch"}}

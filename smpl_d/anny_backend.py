@@ -12,17 +12,30 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import torch
 from jaxtyping import Float, Int
 
 from smpl_d.body_model import BodyModel
+from smpl_d.poses import ELBOW_STRAIGHT, named_pose
 from smpl_d.rotations import axis_angle_to_matrix
 
 # (x, y, z) Z-up facing −Y  →  (x, z, −y) Y-up facing +Z
 ANNY_TO_WORLD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
+# bones a fit under the clothes poses; the rest keep the model's reference pose
+FIT_BONES = (
+    "spine01", "spine03", "neck01", "head", "upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R",
+    "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R",
+)  # fmt: skip
+# knees and elbows bend about one axis (local-ref; the right side mirrors the left as (x, −y, −z))
+_ELBOW_AXIS = ELBOW_STRAIGHT / np.linalg.norm(ELBOW_STRAIGHT)
+HINGES = MappingProxyType({
+    "lowerleg01.L": np.array([1.0, 0.0, 0.0]), "lowerleg01.R": np.array([1.0, 0.0, 0.0]),
+    "lowerarm01.L": _ELBOW_AXIS, "lowerarm01.R": _ELBOW_AXIS * np.array([1.0, -1.0, -1.0]),
+})  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,7 +45,7 @@ def anny_model():
     The first call on a machine builds anny's cache (~1 min, ~0.9 GB under ~/.cache/anny);
     later calls take about a second.
     """
-    import anny
+    import anny  # 8-10 s to import: only when an anny body is made (not for SMPL bodies or a CLI's start)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -70,6 +83,8 @@ class AnnyBody(BodyModel):
     """anny behind the `BodyModel` interface (torch float64, differentiable in phenotypes and bone rotations)."""
 
     name = "anny"
+    hinge_axes = HINGES
+    pose_presets = ("a_pose", "t_pose", "relaxed", "rest")
 
     def __init__(self) -> None:
         topo = anny_topology()
@@ -87,6 +102,37 @@ class AnnyBody(BodyModel):
 
     def default_shape(self) -> np.ndarray:
         return np.full(len(PHENOTYPES), 0.5)
+
+    @property
+    def fit_joints(self) -> list[int]:
+        return [self.joint_index(b) for b in FIT_BONES]
+
+    def preset_pose(self, name: str) -> np.ndarray:
+        """rest (anny's A-pose reference), or a named pose of smpl_d.poses: a_pose, t_pose, relaxed."""
+        return super().preset_pose(name) if name == "rest" else self.pose_from_rotations(named_pose(name).rotations)
+
+    def shape_to_free(self, shape: torch.Tensor) -> torch.Tensor:
+        """Phenotypes are 0..1: a fit optimises their logits."""
+        return torch.logit(shape.clamp(1e-3, 1 - 1e-3))
+
+    def shape_from_free(self, free: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(free)
+
+    def shape_from_text(self, text: str | None) -> np.ndarray:
+        """"weight=0.8,height=0.3": phenotypes 0..1 by name, the others 0.5."""
+        if not text:
+            return self.default_shape()
+        values = {}
+        for item in text.split(","):
+            key, _, value = item.partition("=")
+            try:
+                values[key.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"--shape {text!r}: write name=value pairs, e.g. weight=0.8,height=0.3") from None
+        bad = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"--shape: anny phenotypes are 0..1, got {bad}")
+        return self.shape_from_phenotypes(values)
 
     def shape_from_phenotypes(self, phenotypes: dict[str, float]) -> np.ndarray:
         unknown = set(phenotypes) - set(PHENOTYPES)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from smpl_d.anny_backend import AnnyBody
 from smpl_d.body_model import BodyModel
+from smpl_d.smplx_backend import SMPLBody
 
 BACKENDS = ("anny", "smpl", "smplx")
 
@@ -13,11 +15,7 @@ BACKENDS = ("anny", "smpl", "smplx")
 @functools.lru_cache(maxsize=4)
 def _cached(name: str, model_path: str | None, gender: str) -> BodyModel:
     if name == "anny":
-        from smpl_d.anny_backend import AnnyBody
-
         return AnnyBody()
-    from smpl_d.smplx_backend import SMPLBody
-
     return SMPLBody(model_path, model_type=name, gender=gender)
 
 

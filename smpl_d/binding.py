@@ -14,6 +14,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from usr.geometry.distance import MeshQuery
+from usr.mesh.ops import vertex_normals
 
 
 @dataclass
@@ -28,15 +29,6 @@ class Binding:
     def height(self) -> Float[np.ndarray, "n"]:
         """Signed distance along the body normal (positive outside)."""
         return self.offset[:, 2]
-
-
-def vertex_normals(vertices: Float[np.ndarray, "v 3"], faces: Int[np.ndarray, "f 3"]) -> Float[np.ndarray, "v 3"]:
-    """Area-weighted unit vertex normals (also data_tools' bodies and garments use this one)."""
-    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
 def barycentric(points: Float[np.ndarray, "n 3"], corners: Float[np.ndarray, "n 3 3"]) -> Float[np.ndarray, "n 3"]:

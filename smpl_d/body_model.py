@@ -3,13 +3,17 @@
 A body is `BodyParams` (shape, per-joint pose, a global rotation and translation in the project's world:
 metres, +Y up, facing +Z) run through a `BodyModel`. The model's forward pass is torch and differentiable,
 so the fitter optimises the same code path that try-on poses. Back-ends differ only in what `shape` and
-`pose` mean (anny: 6 phenotypes in 0..1 and local-ref bone rotations; SMPL: betas and SMPL joint rotations).
+`pose` mean (anny: 6 phenotypes in 0..1 and local-ref bone rotations; SMPL: betas and SMPL joint rotations);
+what the fit and try-on need to know about that (the joints a fit poses, hinge joints, the shape as free numbers,
+pose presets, a shape typed by a person) is asked of the model, so no caller checks which back-end it holds.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -55,6 +59,8 @@ class BodyModel(ABC):
     joint_names: list[str]
     parents: Int[np.ndarray, "j"]  # -1 for the root
     skin_weights: Float[np.ndarray, "v j"]  # rows sum to 1
+    hinge_axes: Mapping[str, np.ndarray] = MappingProxyType({})  # joint → unit axis it bends about (knees, elbows)
+    pose_presets: tuple[str, ...] = ("rest",)  # the names `preset_pose` knows
 
     @property
     def vertex_count(self) -> int:
@@ -80,6 +86,30 @@ class BodyModel(ABC):
         vertices, joints = self.local_forward(shape, pose)
         rot = axis_angle_to_matrix(global_rotation)
         return vertices @ rot.T + translation, joints @ rot.T + translation
+
+    # what a fit and a try-on need ------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def fit_joints(self) -> list[int]:
+        """Indices of the joints a fit under the clothes poses; the others keep the reference pose."""
+
+    def preset_pose(self, name: str) -> Float[np.ndarray, "j 3"]:
+        """A named pose (`pose_presets`) as the model's (J, 3) pose; "rest" is the reference pose (all zeros)."""
+        if name == "rest":
+            return np.zeros((len(self.joint_names), 3))
+        raise ValueError(f"pose {name!r}: the {self.name} model has only the rest pose preset")
+
+    def shape_to_free(self, shape: torch.Tensor) -> torch.Tensor:
+        """The shape as the unconstrained numbers a fit optimises (the same numbers unless the shape is bounded)."""
+        return shape.clone()
+
+    def shape_from_free(self, free: torch.Tensor) -> torch.Tensor:
+        """The inverse of `shape_to_free` (differentiable)."""
+        return free
+
+    @abstractmethod
+    def shape_from_text(self, text: str | None) -> Float[np.ndarray, "s"]:
+        """A shape as a person types it (`usr tryon --shape`); empty or None: the default shape."""
 
     def default_params(self) -> BodyParams:
         return BodyParams(self.name, self.default_shape(), np.zeros((len(self.joint_names), 3)), np.zeros(3), np.zeros(3))

@@ -2,7 +2,8 @@
 
 Both work on what the binding already knows: the body is closed (signed distances are valid), and every
 garment vertex has a height above the body surface along its anchor's normal. A layer further out in
-`LAYER_ORDER` is lifted wherever it would sit below a layer further in over the same patch of body.
+`usr.labels.STACKED_GARMENTS` (the layer order without hair and shoes, which cover their own body parts) is
+lifted wherever it would sit below a layer further in over the same patch of body.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from jaxtyping import Float, Int
 
 from smpl_d.binding import Binding, bind, unbind
 from usr.geometry.distance import MeshQuery, push_outside
+from usr.labels import STACKED_GARMENTS
 from usr.mesh.graph import vertex_adjacency
 
-LAYER_ORDER = ("lower", "upper", "dress", "outer")  # inner → outer; hair and shoes cover their own body parts
 BODY_CLEARANCE = 0.003  # metres a garment keeps from the skin …
 MIN_CLEARANCE = 0.0005  # … or less, down to this, where it sat closer on its own wearer (a tight garment stays tight)
 LAYER_GAP = 0.003  # metres between stacked layers
@@ -82,7 +83,7 @@ def stack_layers(
 ) -> dict[str, np.ndarray]:
     """Vertices of each layer, lifted so that no layer dips under one further in (by at least `gap`), except by
     `tucked` (per layer and vertex: how far it was worn under them, a shirt tucked into trousers)."""
-    order = [name for name in LAYER_ORDER if name in layers]
+    order = [name for name in STACKED_GARMENTS if name in layers]
     out = {name: np.asarray(v, dtype=np.float64) for name, v in layers.items()}
     if len(order) < 2:
         return out
@@ -111,7 +112,7 @@ def tucked_depths(
     neighbours = vertex_adjacency(trimesh.Trimesh(body_vertices, body_faces, process=False))
     floor = np.full(len(body_vertices), -np.inf)
     out = {name: np.zeros(len(v)) for name, v in layers.items()}
-    for name in [name for name in LAYER_ORDER if name in layers]:
+    for name in [name for name in STACKED_GARMENTS if name in layers]:
         binding = bind(layers[name], body_vertices, body_faces)
         required = _interpolate(floor, body_faces, binding) + gap
         out[name] = np.where(np.isfinite(required), np.maximum(required - binding.height, 0.0), 0.0)

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import trimesh
 
-from smpl_d.binding import vertex_normals
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, SKIN
 from usr.mesh.graph import vertex_adjacency
+from usr.mesh.ops import vertex_normals
 
 UNDER_CLEARANCE = 0.003  # metres the body is tucked under a garment it sticks out of
 

@@ -11,11 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from usr.geometry.distance import MeshQuery, push_outside
-
-
-def unique_edges(faces: np.ndarray) -> np.ndarray:
-    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    return np.unique(np.sort(e, axis=1), axis=0)
+from usr.mesh.ops import unique_edges
 
 
 def relax_lengths(

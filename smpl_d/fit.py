@@ -23,30 +23,19 @@ import torch
 import trimesh
 from scipy.spatial import cKDTree
 
-from smpl_d.binding import vertex_normals
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.displacements import body_displacements
-from smpl_d.poses import ELBOW_STRAIGHT, named_pose
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, SKIN
-
-# bones the fit poses (anny names); the rest keep the model's reference pose
-FIT_BONES_ANNY = (
-    "spine01", "spine03", "neck01", "head", "upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R",
-    "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R",
-)  # fmt: skip
-# knees and elbows bend about one axis (anny local-ref; the right side mirrors the left as (x, −y, −z))
-_ELBOW_AXIS = ELBOW_STRAIGHT / np.linalg.norm(ELBOW_STRAIGHT)
-HINGES_ANNY = {
-    "lowerleg01.L": np.array([1.0, 0.0, 0.0]), "lowerleg01.R": np.array([1.0, 0.0, 0.0]),
-    "lowerarm01.L": _ELBOW_AXIS, "lowerarm01.R": _ELBOW_AXIS * np.array([1.0, -1.0, -1.0]),
-}  # fmt: skip
+from usr.mesh.ops import vertex_normals
+from usr.progress import Progress, Throttled
 
 
 @dataclass
 class FitConfig:
     facings: int = 4  # facing directions tried (about +Y), the best kept
-    start_poses: tuple[str, ...] = ("a_pose", "relaxed", "t_pose")  # anny: arm poses tried from the best facing
+    start_poses: tuple[str, ...] = ("a_pose", "relaxed", "t_pose")  # tried from each facing, those the model has
+    # as presets (anny: all three; SMPL: none, so the rest pose)
     steps_global: int = 25
     steps_start_pose: int = 25
     steps_pose: int = 150
@@ -180,21 +169,26 @@ def face_vertices(model: BodyModel) -> np.ndarray:
     return np.flatnonzero(head & (normals[:, 2] > 0.5) & (y < chin + 0.7 * (top - chin)) & (y > chin + 0.2 * (top - chin)))
 
 
-def _fit_bones(model: BodyModel) -> list[int]:
-    if model.name == "anny":
-        return [model.joint_index(b) for b in FIT_BONES_ANNY]
-    return list(range(1, min(len(model.joint_names), 22)))  # SMPL / SMPL-X body joints
-
-
 def _joint_projections(model: BodyModel, bones: list[int]) -> np.ndarray:
-    """Per fitted bone: identity (ball joint) or the projection onto its hinge axis (anny knees and elbows)."""
+    """Per fitted bone: identity (ball joint) or the projection onto its hinge axis (knees and elbows)."""
     out = np.tile(np.eye(3), (len(bones), 1, 1))
-    if model.name == "anny":
-        for i, b in enumerate(bones):
-            axis = HINGES_ANNY.get(model.joint_names[b])
-            if axis is not None:
-                out[i] = np.outer(axis, axis)
+    for i, b in enumerate(bones):
+        axis = model.hinge_axes.get(model.joint_names[b])
+        if axis is not None:
+            out[i] = np.outer(axis, axis)
     return out
+
+
+def _start_poses(model: BodyModel, cfg: FitConfig, bones: list[int]) -> list[np.ndarray]:
+    """The fitted bones' rotations of every start pose the model has a preset for (none: the reference pose)."""
+    poses = [model.preset_pose(name)[bones] for name in cfg.start_poses if name in model.pose_presets]
+    return poses or [np.zeros((len(bones), 3))]
+
+
+def fit_steps(cfg: FitConfig, start_poses: int) -> int:
+    """Optimiser steps of one fit with `start_poses` start poses per facing."""
+    starts = cfg.facings * max(start_poses, 1) * (cfg.steps_global + cfg.steps_start_pose)
+    return starts + cfg.steps_pose + cfg.steps_shape
 
 
 def _initial_translation(model: BodyModel, mesh: trimesh.Trimesh, yaw: float) -> np.ndarray:
@@ -207,19 +201,23 @@ def _initial_translation(model: BodyModel, mesh: trimesh.Trimesh, yaw: float) ->
 
 
 def fit_body(
-    model: BodyModel, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig | None = None, progress=None
+    model: BodyModel, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig | None = None,
+    progress: Progress | None = None,
 ) -> BodyFit:
-    """Fit `model` under the labelled clothed `mesh` (face labels as in usr.labels)."""
+    """Fit `model` under the labelled clothed `mesh` (face labels as in usr.labels). `progress(stage, fraction)`
+    hears of the optimiser's steps once per whole percent."""
     cfg = cfg or FitConfig()
     if len(face_labels) != len(mesh.faces):
         raise ValueError(f"face labels: {len(face_labels)} values for a mesh of {len(mesh.faces)} faces")
     if not (face_labels == SKIN).any() and not ((face_labels != BACKGROUND) & (face_labels != SKIN)).any():
         raise ValueError("the clothed mesh has no labelled faces: run the separation (usr separate) first")
     energy = _Energy(model, mesh, face_labels, cfg)
-    bones = _fit_bones(model)
+    bones = model.fit_joints
     f64 = {"dtype": torch.float64}
     shape0 = torch.as_tensor(model.default_shape(), **f64)
-    anny = model.name == "anny"
+    poses = _start_poses(model, cfg, bones)
+    tell = Throttled(progress) if progress is not None else None
+    done, total = [0], fit_steps(cfg, len(poses))
 
     projection = torch.as_tensor(_joint_projections(model, bones))
 
@@ -228,13 +226,13 @@ def fit_body(
         rows = torch.einsum("bij,bj->bi", projection, fitted)
         return torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), rows)
 
-    def run(state: dict[str, torch.Tensor], names: list[str], steps: int, scales: tuple[float, float]) -> float:
+    def run(state: dict[str, torch.Tensor], names: list[str], steps: int, scales: tuple[float, float], stage: str) -> float:
         opt = torch.optim.Adam([state[n] for n in names], lr=cfg.learning_rate)
         loss = torch.tensor(0.0)
         for step in range(steps):
             energy.scale = scales[0] * (scales[1] / scales[0]) ** (step / max(steps - 1, 1))
             opt.zero_grad()
-            shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
+            shape = model.shape_from_free(state["shape"])
             pose = full_pose(state["pose"])
             vertices, _ = model.forward(shape, pose, state["rotation"], state["translation"])
             terms = energy(vertices, refresh=step % cfg.refresh_every == 0)
@@ -243,12 +241,13 @@ def fit_body(
             loss = energy.total(terms) + priors * 1e4
             loss.backward()
             opt.step()
-            if progress is not None:
-                progress()
+            done[0] += 1
+            if tell is not None:
+                tell(stage, done[0] / total)
         return float(loss.detach())
 
     def initial(yaw: float) -> dict[str, torch.Tensor]:
-        shape = torch.logit(shape0.clamp(1e-3, 1 - 1e-3)) if anny else shape0.clone()
+        shape = model.shape_to_free(shape0)
         return {
             "shape": shape.clone().requires_grad_(True),
             "pose": torch.zeros(len(bones), 3, **f64, requires_grad=True),
@@ -257,24 +256,23 @@ def fit_body(
         }
 
     # every facing × start pose, rotation and translation first, then the pose; the lowest energy is kept
-    poses = [np.zeros((len(bones), 3))]
-    if anny and cfg.start_poses:
-        poses = [model.pose_from_rotations(named_pose(name).rotations)[bones] for name in cfg.start_poses]
     starts = []
     for k in range(cfg.facings):
         for p, pose in enumerate(poses):
             state = initial(2 * np.pi * k / cfg.facings)
             with torch.no_grad():
                 state["pose"][:] = torch.as_tensor(pose)
-            run(state, ["rotation", "translation"], cfg.steps_global, (cfg.start_scale,) * 2)
-            loss = run(state, ["rotation", "translation", "pose"], cfg.steps_start_pose, (cfg.start_scale,) * 2)
+            stage = f"body fit: facing {k + 1}/{cfg.facings}, start pose {p + 1}/{len(poses)}"
+            run(state, ["rotation", "translation"], cfg.steps_global, (cfg.start_scale,) * 2, stage)
+            loss = run(state, ["rotation", "translation", "pose"], cfg.steps_start_pose, (cfg.start_scale,) * 2, stage)
             starts.append((loss, k, p, state))
     best_loss, *_, state = min(starts, key=lambda s: s[:3])
-    run(state, ["rotation", "translation", "pose"], cfg.steps_pose, (cfg.start_scale, cfg.tight_scale))
-    final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps_shape, (cfg.tight_scale,) * 2)
+    run(state, ["rotation", "translation", "pose"], cfg.steps_pose, (cfg.start_scale, cfg.tight_scale), "body fit: pose")
+    final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps_shape, (cfg.tight_scale,) * 2,
+                "body fit: shape")
 
     with torch.no_grad():
-        shape = torch.sigmoid(state["shape"]) if anny else state["shape"]
+        shape = model.shape_from_free(state["shape"])
         pose = full_pose(state["pose"])
         params = BodyParams(model.name, shape.numpy(), pose.numpy(), state["rotation"].numpy(), state["translation"].numpy())
         vertices = model.posed(params).vertices

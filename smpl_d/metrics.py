@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from smpl_d.drape import unique_edges
 from usr.geometry.distance import MeshQuery
 from usr.labels import SKIN
+from usr.mesh.ops import unique_edges
 from usr.metrics.geometry import TARGET_HEIGHT_M
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 POSE_KINDS = ("a_pose", "t_pose", "relaxed", "random")
 
@@ -102,8 +103,6 @@ def sample_pose(kind: str, rng: np.random.Generator) -> Pose:
 
 def rotvec_to_transforms(rotations: dict[str, list[float]], yaw_deg: float = 0.0) -> dict[str, np.ndarray]:
     """4×4 local delta transforms for anny's `pose_parameters`; yaw turns the whole body about up."""
-    from scipy.spatial.transform import Rotation
-
     out = {bone: _homogeneous(Rotation.from_rotvec(rv).as_matrix()) for bone, rv in rotations.items()}
     if yaw_deg:
         yaw = _homogeneous(Rotation.from_rotvec([0.0, 0.0, np.radians(yaw_deg)]).as_matrix())

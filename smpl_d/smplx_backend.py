@@ -41,7 +41,7 @@ class SMPLBody(BodyModel):
     """SMPL (24 joints) or SMPL-X (55 joints) behind the `BodyModel` interface, float64."""
 
     def __init__(self, model_path: str | Path, model_type: str = "smpl", gender: str = "neutral", num_betas: int = 10):
-        try:
+        try:  # the optional extra [smpl]: needed only with the user's SMPL / SMPL-X model files
             import smplx
             from smplx.utils import Struct
         except ImportError as exc:
@@ -77,6 +77,24 @@ class SMPLBody(BodyModel):
 
     def default_shape(self) -> np.ndarray:
         return np.zeros(self._num_betas)
+
+    @property
+    def fit_joints(self) -> list[int]:
+        return list(range(1, min(len(self.joint_names), 22)))  # the body joints (SMPL-X: not jaw, eyes, hands)
+
+    def shape_from_text(self, text: str | None) -> np.ndarray:
+        """"0.5,-1,0": the first betas, the rest 0."""
+        shape = self.default_shape()
+        if not text:
+            return shape
+        try:
+            betas = [float(v) for v in text.split(",")]
+        except ValueError:
+            raise ValueError(f"--shape {text!r}: write the betas as numbers, e.g. 0.5,-1,0") from None
+        if len(betas) > len(shape):
+            raise ValueError(f"--shape: {len(betas)} betas, the model takes {len(shape)}")
+        shape[: len(betas)] = betas
+        return shape
 
     def local_forward(self, shape: torch.Tensor, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pose = pose.to(torch.float64)

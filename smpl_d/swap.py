@@ -15,16 +15,18 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from smpl_d.binding import bind, unbind
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.collisions import inside_fraction, own_clearance, push_out_of_body, stack_layers, tucked_depths
 from smpl_d.drape import relax_lengths
 from smpl_d.preview import layer_pictures, merged
-from smpl_d.store import SavedFit, fit_bytes, ordered_layers, read_layers
+from smpl_d.store import SavedFit, fit_bytes
+from usr.geometry.distance import MeshQuery
 from usr.io.npz import read_npz
 from usr.labels import LABEL_IDS, SKIN
-from usr.result import ResultLayers, write_result
+from usr.result import SMPL_D_FILE, ResultLayers, ordered_layers, read_layers, rest_shape_name, write_result
 from usr.scgs.layers import Layer
 from usr.viz import contact_sheet
 
@@ -64,7 +66,7 @@ REST_ARRAYS = ("garment", "body", "clearance", "tucked")
 def rest_shape(result: Path, label: str, layers: dict[str, Layer], wearer: SavedFit, model: BodyModel) -> RestShape:
     """From garments/<label>.rest.npz when the garment was moved there by a swap (so swaps never compound), else
     the layer itself on its wearer's fitted body (`layers`: the wearer's)."""
-    path = Path(result) / "garments" / f"{label}.rest.npz"
+    path = Path(result) / rest_shape_name(label)
     layer = layers[label]
     if not path.is_file():
         skin = wearer.body_vertices(model)
@@ -129,15 +131,11 @@ def body_layer(model: BodyModel, fit: SavedFit, colours_from: Layer | None, para
         return Layer("body", mesh, np.tile(np.array([[205, 160, 130]], np.uint8), (len(vertices), 1)))
     if _is_fitted(colours_from, model):
         return Layer("body", mesh, colours_from.colours)
-    from scipy.spatial import cKDTree
-
     return Layer("body", mesh, colours_from.colours[cKDTree(colours_from.mesh.vertices).query(vertices)[1]])
 
 
 def skin_coloured(layer: Layer, clothed: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray) -> Layer:
     """The body coloured from the clothed surface's skin where it is visible, the median skin colour elsewhere."""
-    from usr.geometry.distance import MeshQuery
-
     skin = face_labels == SKIN
     if not skin.any():
         return layer
@@ -169,8 +167,7 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
     layers, report = dress(body, {**kept, label: garment}, model.faces)
     report.update(operation="swap", garment=f"{Path(garment_result).name}:{label}", onto=str(Path(onto).name),
                   replaced=sorted(n for n in target_layers if n in replaced))
-    kept_rest = {n: (Path(onto) / "garments" / f"{n}.rest.npz").read_bytes() for n in kept
-                 if (Path(onto) / "garments" / f"{n}.rest.npz").is_file()}
+    kept_rest = {n: (Path(onto) / rest_shape_name(n)).read_bytes() for n in kept if (Path(onto) / rest_shape_name(n)).is_file()}
     return Dressed(layers, target_fit, report, {**kept_rest, label: rest.npz_bytes()})
 
 
@@ -179,17 +176,10 @@ TRYON_POSES = ("a_pose", "t_pose", "relaxed", "rest")
 
 def tryon_params(model: BodyModel, shape: np.ndarray, pose: str, translation: np.ndarray) -> BodyParams:
     """The parametric body of a try-on: `shape`, a pose preset (anny: a_pose, t_pose, relaxed; any model: rest)."""
-    from smpl_d.poses import named_pose
-
     if pose not in TRYON_POSES:
         raise ValueError(f"pose {pose!r}: known presets are {', '.join(TRYON_POSES)}")
-    if pose == "rest":
-        pose_array = np.zeros((len(model.joint_names), 3))
-    elif model.name == "anny":
-        pose_array = model.pose_from_rotations(named_pose(pose).rotations)
-    else:
-        raise ValueError(f"pose {pose!r}: the {model.name} model has only the rest pose preset")
-    return BodyParams(model.name, np.asarray(shape, dtype=np.float64), pose_array, np.zeros(3), np.asarray(translation))
+    return BodyParams(model.name, np.asarray(shape, dtype=np.float64), model.preset_pose(pose), np.zeros(3),
+                      np.asarray(translation))
 
 
 def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
@@ -218,7 +208,7 @@ def write_dressed(out: Path, dressed: Dressed, preview=None) -> Path:
     full, colours = merged(dressed.layers)
     labels = [np.full(len(layer.mesh.faces), SKIN if layer.name == "body" else LABEL_IDS[layer.name], np.uint8)
               for layer in dressed.layers]
-    extra = {"smpl_d.npz": fit_bytes(dressed.fit)} | {f"garments/{n}.rest.npz": b for n, b in dressed.rest_shapes.items()}
+    extra = {SMPL_D_FILE: fit_bytes(dressed.fit)} | {rest_shape_name(n): b for n, b in dressed.rest_shapes.items()}
     layers = ResultLayers(dressed.layers, np.concatenate(labels), extra_files=extra)
     report = {**dressed.report, "layers": [layer.name for layer in dressed.layers]}
     if preview is None:

@@ -1,8 +1,10 @@
-"""Shared fixtures: the repo root, the optional ../shared/data folder, small cached subjects."""
+"""Shared fixtures: the repo root, the optional ../shared/data folder, small cached subjects and studios."""
 
 from __future__ import annotations
 
 import functools
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,25 @@ def cached_subject(seed: int, pose: str | None = None, garments: tuple[str, ...]
     return make_subject(f"test_{seed}", seed, kinds)
 
 
+FED_WORK = ("--work-size", "32", "--rays", "64", "--samples", "8")  # federated test runs: a small, quick field pass
+
+
+@pytest.fixture(scope="session")
+def fed_studios(tmp_path_factory) -> Path:
+    """Two small synthetic studios (fed.simulate.default_studios), made once for every federated test; each keeps
+    one subject to train on and one held out (its validation subject is removed: half the evaluation every round).
+    A test that changes a studio works on a copy."""
+    from fed.simulate import default_studios
+
+    root = default_studios(tmp_path_factory.mktemp("fed_studios"), 2, size=48, views=4)
+    for studio in sorted(root.glob("studio_*")):
+        splits = json.loads((studio / "splits.json").read_text())
+        for name in splits["val"]:
+            shutil.rmtree(studio / name)
+        (studio / "splits.json").write_text(json.dumps({**splits, "val": []}))
+    return root
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """The try-on page served in this process on a free port (small reconstructions, a short body fit)."""
@@ -36,11 +57,12 @@ def app_url(tmp_path_factory):
     from apps.web.ui import build_page
     from apps.web.workspace import Workspace
     from smpl_d.fit import FitConfig
+    from usr.recon_spec import ReconSpec
 
     quick_fit = FitConfig(facings=2, start_poses=("a_pose",), steps_global=10, steps_start_pose=10, steps_pose=40,
                           steps_shape=40)
     root = tmp_path_factory.mktemp("app")
-    page = build_page(Workspace(root, resolution=96, fit_config=quick_fit))
+    page = build_page(Workspace(root, ReconSpec(resolution=96), fit_config=quick_fit))
     page.queue(default_concurrency_limit=1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

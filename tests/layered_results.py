@@ -20,7 +20,7 @@ from usr.scgs.layers import build_layers
 def true_fit(subject) -> SavedFit:
     """The subject's own body as an SMPL-D fit (D = 0): anny parameters + the centring translation."""
     model = load_body_model("anny")
-    p = subject.body.params
+    p = subject.body.spec
     params = BodyParams("anny", model.shape_from_phenotypes(p.phenotypes), model.pose_from_rotations(p.pose.rotations),
                         np.array([0.0, np.radians(p.yaw_deg), 0.0]), np.zeros(3))
     params.translation = (subject.body.vertices - model.posed(params).vertices).mean(0)

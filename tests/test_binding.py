@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from smpl_d.backends import load_body_model
-from smpl_d.binding import bind, unbind, vertex_normals
+from smpl_d.binding import bind, unbind
 from smpl_d.collisions import crossing_fraction, inside_fraction, push_out_of_body, stack_layers, tucked_depths
 from smpl_d.displacements import body_displacements
 from smpl_d.poses import named_pose
 from usr.geometry.distance import MeshQuery
+from usr.mesh.ops import vertex_normals
 
 
 @pytest.fixture(scope="module")

@@ -83,3 +83,31 @@ def test_bad_body_model_requests_are_refused(anny, tmp_path):
     with pytest.raises(ValueError, match="non-finite"):
         BodyParams("anny", [np.nan] * 6, np.zeros((104, 3)), np.zeros(3), np.zeros(3))
     assert kept_order(anny)[0] == anny.joint_index("root")
+
+
+def test_what_fit_and_tryon_ask_of_either_back_end(anny, smpl_file):
+    """The fit and try-on never ask which back-end they hold: each model answers for itself."""
+    pytest.importorskip("smplx")
+    smpl = load_body_model("smpl", smpl_file[0])
+    # anny: 12 fitted bones, knees and elbows are hinges, phenotypes 0..1 are optimised as logits, arm presets
+    assert [anny.joint_names[j] for j in anny.fit_joints][:4] == ["spine01", "spine03", "neck01", "head"]
+    assert set(anny.hinge_axes) == {"lowerleg01.L", "lowerleg01.R", "lowerarm01.L", "lowerarm01.R"}
+    assert all(abs(np.linalg.norm(a) - 1) < 1e-12 for a in anny.hinge_axes.values())
+    shape = torch.as_tensor(SHAPE)
+    assert torch.allclose(anny.shape_from_free(anny.shape_to_free(shape)), shape)
+    assert not torch.equal(anny.shape_to_free(shape), shape)
+    t_pose = anny.preset_pose("t_pose")
+    assert t_pose.shape == (len(anny.joint_names), 3) and np.abs(t_pose).max() > 0.5
+    assert not anny.preset_pose("rest").any()
+    assert np.allclose(anny.shape_from_text("weight=0.8"), [0.5, 0.5, 0.5, 0.8, 0.5, 0.5])
+    with pytest.raises(ValueError, match="0..1"):
+        anny.shape_from_text("weight=3")
+    # SMPL: the 21 body joints, ball joints only, betas optimised as they are, only the rest preset
+    assert smpl.fit_joints == list(range(1, 22)) and not smpl.hinge_axes
+    assert torch.equal(smpl.shape_to_free(torch.ones(10)), torch.ones(10))
+    assert smpl.pose_presets == ("rest",) and not smpl.preset_pose("rest").any()
+    with pytest.raises(ValueError, match="only the rest pose preset"):
+        smpl.preset_pose("t_pose")
+    assert list(smpl.shape_from_text("0.5,-1")) == [0.5, -1.0] + [0.0] * 8
+    with pytest.raises(ValueError, match="betas"):
+        smpl.shape_from_text("1," * 11 + "1")

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from data_tools.body import build_body, sample_body_params
+from data_tools.body import build_body, sample_body_spec
 from smpl_d.poses import POSE_KINDS, named_pose, random_pose
 
 
 def _body(kind, seed=0):
     rng = np.random.default_rng(seed)
     pose = random_pose(rng) if kind == "random" else named_pose(kind)
-    return build_body(sample_body_params(rng, pose))
+    return build_body(sample_body_spec(rng, pose))
 
 
 def test_world_frame_is_y_up_facing_plus_z_and_centred():

@@ -36,14 +36,7 @@ def _wait_for(predicate, seconds: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def studios(tmp_path_factory) -> Path:
-    from fed.simulate import default_studios
-
-    return default_studios(tmp_path_factory.mktemp("studios"), 2, size=64, views=5)
-
-
-def test_tls_superlink_with_two_authenticated_supernodes(studios, tmp_path):
+def test_tls_superlink_with_two_authenticated_supernodes(fed_studios, tmp_path):
     from fed.deploy_keys import make_credentials
 
     keys = make_credentials(tmp_path / "keys", supernodes=3)
@@ -77,12 +70,12 @@ def test_tls_superlink_with_two_authenticated_supernodes(studios, tmp_path):
             start(f"supernode_{k}", "flower-supernode", "--root-certificates", str(keys["ca"]), "--superlink",
                   f"127.0.0.1:{port}", "--auth-supernode-private-key", str(keys[f"supernode_{k}"]),
                   "--auth-supernode-public-key", str(keys[f"supernode_{k}_pub"]),
-                  "--node-config", f'data-dir="{studios / f"studio_{min(k, 1)}"}"', "--port", str(_port()))
+                  "--node-config", f'data-dir="{fed_studios / f"studio_{min(k, 1)}"}"', "--port", str(_port()))
         _wait_for(lambda: logs["superlink"].read_text().count("No SuperNode found with the given public key") >= 1,
                   120, "the unregistered SuperNode to be refused")
         ckpt = tmp_path / "ckpt"
         run = flwr("run", str(REPO / "fed" / "flower_app"), "studios", "--stream", "--run-config",
-                   f'rounds=1 local-steps=1 work-size=64 checkpoint-dir="{ckpt}"')
+                   f'rounds=1 local-steps=1 work-size=32 rays=64 samples=8 checkpoint-dir="{ckpt}"')
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         _wait_for(lambda: (ckpt / "history.json").is_file(), 300, "the round checkpoint")
         history = json.loads((ckpt / "history.json").read_text())

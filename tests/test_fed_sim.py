@@ -12,20 +12,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import FED_WORK
+
 pytest.importorskip("flwr")
 pytestmark = pytest.mark.slow
 
 
 def _simulate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "apps.cli", "fed", "simulate", *args], capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run([sys.executable, "-m", "apps.cli", "fed", "simulate", *FED_WORK, *args], capture_output=True,
+                          text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
-def studios(tmp_path_factory) -> Path:
-    from fed.simulate import default_studios
-
-    root = default_studios(tmp_path_factory.mktemp("studios"), 2, size=64, views=5)
+def studios(fed_studios, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("studios")
+    for k in (0, 1):
+        (root / f"studio_{k}").symlink_to(fed_studios / f"studio_{k}", target_is_directory=True)
     (root / "studio_2").mkdir()  # a studio whose data folder holds no subjects: it fails every round
     return root
 

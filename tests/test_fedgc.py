@@ -36,7 +36,7 @@ def test_attributes_steer_the_subject_and_none_leaves_it_unchanged():
     assert [g.name for g in plain.garments] == [g.name for g in same.garments]
     asked = make_subject("b", 11, attributes=Attributes(outfit="skirt", body="heavy", pose="t_pose", lighting="hard"))
     assert "skirt" in [g.name for g in asked.garments]
-    assert asked.body.params.phenotypes["weight"] >= 0.6 and asked.body.params.pose.kind == "t_pose"
+    assert asked.body.spec.phenotypes["weight"] >= 0.6 and asked.body.spec.pose.kind == "t_pose"
     assert asked.lighting.key >= 0.75 and asked.lighting.fill <= 0.08
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from data_tools.body import build_body, sample_body_params
+from data_tools.body import build_body, sample_body_spec
 from data_tools.garments.procedural import GARMENT_KINDS, build_procedural, sample_spec
 from data_tools.garments.regions import body_regions
 from smpl_d.poses import named_pose, random_pose
@@ -16,7 +16,7 @@ from usr.geometry.distance import MeshQuery
 @pytest.fixture(scope="module")
 def body():
     rng = np.random.default_rng(11)
-    return build_body(sample_body_params(rng, named_pose("a_pose")))
+    return build_body(sample_body_spec(rng, named_pose("a_pose")))
 
 
 @pytest.mark.parametrize("kind", sorted(GARMENT_KINDS))
@@ -44,7 +44,7 @@ def test_generated_subjects_keep_garments_outside_the_body():
 
 def test_outer_layers_sit_outside_inner_ones():
     rng = np.random.default_rng(3)
-    body = build_body(sample_body_params(rng, random_pose(rng)))
+    body = build_body(sample_body_spec(rng, random_pose(rng)))
     regions = body_regions(body)
     shirt = build_procedural(sample_spec("longsleeve", rng), body, regions, [])
     jacket = build_procedural(sample_spec("jacket", rng), body, regions, [shirt])

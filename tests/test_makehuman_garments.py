@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from data_tools.body import build_body, sample_body_params
+from data_tools.body import build_body, sample_body_spec
 from data_tools.garments.makehuman import MhcloError, discover_garments, load_mhclo, makehuman_layers
 from smpl_d.poses import named_pose, random_pose
 from data_tools.synth import SynthConfig, synthesize
@@ -23,7 +23,7 @@ def assets():
 @pytest.fixture(scope="module")
 def body():
     rng = np.random.default_rng(2)
-    return build_body(sample_body_params(rng, named_pose("a_pose")))
+    return build_body(sample_body_spec(rng, named_pose("a_pose")))
 
 
 def test_catalogue_parses_and_skips_hats(assets):
@@ -54,7 +54,7 @@ def test_suits_split_into_upper_above_lower(assets, body):
 
 def test_garments_follow_the_pose(assets):
     rng = np.random.default_rng(9)
-    body = build_body(sample_body_params(rng, random_pose(rng)))
+    body = build_body(sample_body_spec(rng, random_pose(rng)))
     q = MeshQuery(body.vertices, body.faces)
     for name, _, v, _ in makehuman_layers([a for a in assets if a.name in ("male_casualsuit01", "long01")], body):
         assert np.median(q.distance(v)) < 0.035, name

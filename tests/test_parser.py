@@ -1,5 +1,7 @@
 """Garment parser: palette mapping, IoU arithmetic, photo-like samples, training/resume/prediction plumbing."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -56,8 +58,7 @@ def test_training_resumes_and_predicts(small_data, tmp_path):
     train_parser(config)
     net, state = load_parser(out)
     assert state["step"] == 2
-    config.steps = 3
-    summary = train_parser(config)
+    summary = train_parser(replace(config, steps=3))
     assert load_parser(out)[1]["step"] == 3 and np.isfinite(summary["loss"])
     lines = out.with_suffix(".log.jsonl").read_text().splitlines()
     assert len(lines) == 3 and "val_miou" in lines[-1]
@@ -125,8 +126,6 @@ def test_coco_polygons_become_garment_masks(tmp_path):
 
 
 def test_rare_garment_views_are_drawn_more_often(small_data, monkeypatch):
-    from dataclasses import replace
-
     import usr.parsing.data as data
 
     refs = [replace(r, rare=(i == 0)) for i, r in enumerate(views_of(small_data, "train"))]

@@ -6,8 +6,8 @@ import numpy as np
 
 from usr.io.cameras import Camera, intrinsics_from_fov, look_at
 from usr.io.capture import SubjectCapture
-from usr.parsing.mask_refine import grabcut_person
-from usr.views import TRAINING_FILL, prepare_views
+from usr.parsing.mask_repair import grabcut_person
+from usr.prepared_views import TRAINING_FILL, prepare_views
 
 
 def small_person_capture() -> tuple[SubjectCapture, np.ndarray]:

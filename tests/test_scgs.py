@@ -10,8 +10,9 @@ from usr.labels import LOWER, NUM_LABELS, SKIN, UPPER
 from usr.mesh.curves import chains, label_boundary_edges, resample, turning_angles
 from usr.metrics.garments import boundary_roughness, garment_scores
 from usr.refine.edges import refine_edges
-from usr.scgs.layers import build_layers, layers_glb, thicken
+from usr.scgs.layers import build_layers, layers_glb
 from usr.mesh.graph import face_adjacency_matrix
+from usr.mesh.ops import split_nonmanifold, thicken
 from usr.scgs.regularize import regularize, remove_islands
 from usr.scgs.votes import ViewSemantics, VoteWeights, face_votes
 
@@ -121,8 +122,9 @@ def test_layers_body_closed_garments_open_and_named_in_glb():
     body = layers[0].mesh
     assert body.is_watertight and np.linalg.norm(body.vertices, axis=1).min() < RADIUS - 0.005
     assert not layers[1].mesh.is_watertight and len(layers[1].colours) == len(layers[1].mesh.vertices)
-    shell, shell_colours = thicken(layers[2].mesh, layers[2].colours, 0.005)
-    assert shell.is_watertight and shell.volume > 0 and len(shell_colours) == len(shell.vertices)
+    shell = build_layers(mesh, colours, labels, body_inset=0.01, thickness=0.005)[2]
+    assert shell.mesh.is_watertight and shell.mesh.volume > 0 and len(shell.colours) == len(shell.mesh.vertices)
+    assert len(shell.mesh.vertices) == 2 * len(layers[2].mesh.vertices)  # the sheet and a copy under it
     scene = trimesh.load(trimesh.util.wrap_as_stream(layers_glb(layers)), file_type="glb")
     assert set(scene.graph.nodes_geometry) == {"body", "lower", "upper"}
 
@@ -150,8 +152,6 @@ def test_bad_semantics_are_named():
 
 
 def test_bow_tie_vertices_are_split_so_shells_close():
-    from usr.scgs.layers import split_nonmanifold
-
     # two triangles touching at vertex 0 only, plus a quad (two triangles sharing an edge)
     faces = np.array([[0, 1, 2], [0, 3, 4], [5, 6, 7], [5, 7, 8]])
     new, original = split_nonmanifold(faces)
@@ -161,5 +161,8 @@ def test_bow_tie_vertices_are_split_so_shells_close():
     verts = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0],
                       [3, 0, 0], [4, 0, 0], [4, 1, 0], [3, 1, 0]], float)
     sheet = trimesh.Trimesh(verts[original], new, process=False)
-    shell, _ = thicken(sheet, np.zeros((len(sheet.vertices), 3), np.uint8), 0.1)
-    assert shell.is_watertight
+    for thickness in (-0.1, 0.1):  # grown against the normals (SCGS layers) or along them (synthetic garments)
+        v, f, inner = thicken(sheet.vertices, sheet.faces, thickness)
+        shell = trimesh.Trimesh(v, f, process=False)
+        assert shell.is_watertight and shell.volume > 0
+        assert inner.sum() == len(new) and (inner[: len(new)] == (thickness > 0)).all()  # the reversed sheet

@@ -10,8 +10,9 @@ from apps.cli import app
 from data_tools.subject import clothed_surface, make_subject
 from smpl_d.backends import load_body_model
 from smpl_d.metrics import body_vertex_error
-from smpl_d.store import load_fit, read_layers
+from smpl_d.store import load_fit
 from tests.layered_results import layered_result, true_fit
+from usr.result import read_layers
 
 
 @pytest.mark.slow

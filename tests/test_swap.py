@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from apps.cli import app
 from smpl_d.backends import load_body_model
 from smpl_d.collisions import inside_fraction
-from smpl_d.store import load_fit, read_layers
+from smpl_d.store import load_fit
 from tests.layered_results import layered_result, seed_with_upper
 from usr.geometry.distance import MeshQuery
+from usr.result import read_layers
 
 runner = CliRunner()
 

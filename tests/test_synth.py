@@ -110,14 +110,16 @@ def test_interrupted_write_leaves_no_partial_subject(tmp_path, monkeypatch):
         synthesize(out, SynthConfig(subjects=3, views=2, size=48, seed=1))
     assert sorted(p.name for p in out.iterdir()) == ["subject_0000", "synth.json"]
     monkeypatch.setattr(synth, "write_synthetic_subject", real)
-    summary = synthesize(out, SynthConfig(subjects=3, views=2, size=48, seed=1))
+    heard = []
+    summary = synthesize(out, SynthConfig(subjects=3, views=2, size=48, seed=1), lambda *a: heard.append(a))
     assert summary == {"out": str(out), "subjects": 3, "generated": 2, "skipped": 1}
+    assert heard == [("subject_0000 (already done)", 1 / 3), ("subject_0001", 2 / 3), ("subject_0002", 1.0)]
 
 
-def test_killed_run_resumes_to_the_same_files(tmp_path):
-    args = ["--subjects", "3", "--views", "2", "--size", "48", "--seed", "5"]
-    clean = tmp_path / "clean"
-    assert CliRunner().invoke(app, ["data", "synth", "--out", str(clean), *args]).exit_code == 0
+def test_killed_run_resumes_to_the_same_files(small_run, tmp_path):
+    """`usr data synth` killed mid-run, then run again: the files of an uninterrupted run of the same settings
+    (small_run's, made through the library: the command's defaults are SynthConfig's)."""
+    args = ["--subjects", "3", "--views", "4", "--size", "96", "--seed", "7"]
     out = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "apps.cli", "data", "synth", "--out", str(out), *args]
@@ -130,7 +132,7 @@ def test_killed_run_resumes_to_the_same_files(tmp_path):
     assert not (out / "splits.json").exists() or (out / "subject_0002").exists()
     res = CliRunner().invoke(app, ["data", "synth", "--out", str(out), *args])
     assert res.exit_code == 0, res.output
-    assert checksums(out) == checksums(clean)
+    assert checksums(out) == checksums(small_run)
 
 
 def test_resume_refuses_other_settings(small_run):

@@ -10,7 +10,7 @@ from usr.field.hashgrid import HashGridConfig
 from usr.field.sdf_field import FieldConfig, SDFField
 from usr.mesh.extract import marching_cubes_mesh
 from usr.render.occupancy import visual_hull
-from usr.views import PreparedViews
+from usr.prepared_views import PreparedViews
 
 
 def visual_hull_mesh(views: PreparedViews, resolution: int = 128) -> trimesh.Trimesh:

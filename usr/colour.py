@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from usr.geometry.distance import MeshQuery
 from usr.io.cameras import Camera
@@ -23,8 +25,6 @@ def vertex_colours(mesh: trimesh.Trimesh, cameras: list[Camera], images: list[np
     for k, (cam, img) in enumerate(zip(cameras, images)):
         inside_mask = None
         if masks is not None and masks[k] is not None:
-            import cv2
-
             inside_mask = cv2.erode((masks[k] > 127).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         to_cam = cam.center[None] - v
         dist = np.linalg.norm(to_cam, axis=1)
@@ -49,8 +49,6 @@ def vertex_colours(mesh: trimesh.Trimesh, cameras: list[Camera], images: list[np
     colours = acc / np.maximum(wsum, 1e-9)[:, None]
     unseen = wsum == 0
     if unseen.any() and (~unseen).any():  # fill from the nearest seen vertex
-        from scipy.spatial import cKDTree
-
         _, j = cKDTree(v[~unseen]).query(v[unseen])
         colours[unseen] = colours[~unseen][j]
     return np.clip(np.round(colours), 0, 255).astype(np.uint8)

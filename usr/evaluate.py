@@ -16,9 +16,10 @@ import numpy as np
 from usr.colour import render_mesh
 from usr.io.meshes import load_mesh
 from usr.io.subject_folder import read_subject
+from usr.metrics.garments import garment_scores
 from usr.metrics.geometry import geometry_scores
 from usr.metrics.images import psnr, silhouette_iou, ssim
-from usr.result import read_result
+from usr.result import read_face_labels, read_result
 
 
 def image_scores(mesh, colours, capture, held_out: list[str]) -> dict[str, float | None]:
@@ -47,9 +48,6 @@ def layer_scores(result: Path, mesh, capture) -> dict:
     gt = capture.ground_truth
     if not (Path(result) / "face_labels.npy").exists() or gt is None or not (gt.root / "full_face_labels.npy").exists():
         return keys
-    from usr.metrics.garments import garment_scores
-    from usr.result import read_face_labels
-
     g = garment_scores(mesh, read_face_labels(result, len(mesh.faces)), load_mesh(gt.full), gt.face_labels())
     return {"label_accuracy": g.label_accuracy, "garment_iou": g.garment_iou, "garment_chamfer_cm": g.garment_chamfer_cm,
             "boundary_roughness": g.boundary_roughness, "gt_boundary_roughness": g.gt_boundary_roughness}

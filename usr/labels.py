@@ -24,6 +24,18 @@ LABEL_NAMES: dict[int, str] = {
 LABEL_IDS: dict[str, int] = {name: i for i, name in LABEL_NAMES.items()}
 NUM_LABELS = len(LABEL_NAMES)
 
+# Layers, innermost first: the order they are stacked on a person and listed in layers.glb (body skin first).
+LAYER_ORDER: tuple[int, ...] = (SKIN, SHOES, LOWER, UPPER, DRESS, OUTER, HAIR)
+GARMENT_LABELS: tuple[int, ...] = (HAIR, UPPER, LOWER, DRESS, OUTER, SHOES)  # every label a garment layer can have
+GARMENT_NAMES: tuple[str, ...] = tuple(LABEL_NAMES[i] for i in LABEL_NAMES if i in GARMENT_LABELS)  # label-id order
+# The garments that are worn over one another, innermost first (LAYER_ORDER's order): collisions stack these.
+# Hair and shoes each cover their own body part, so nothing is stacked on or under them.
+STACKED_GARMENTS: tuple[str, ...] = tuple(LABEL_NAMES[i] for i in LAYER_ORDER if i in (LOWER, UPPER, DRESS, OUTER))
+# The order garments are offered to a person (the web page's lists): the ones most often swapped first.
+GARMENT_MENU_ORDER: tuple[str, ...] = ("upper", "lower", "dress", "outer", "shoes", "hair")
+# The garment a demo tries on, first present of these (the most telling try-on first).
+TRYON_PREFERENCE: tuple[str, ...] = ("upper", "dress", "outer", "lower")
+
 # Display colours (RGB) for label maps in pictures; not used for any computation.
 LABEL_COLORS: dict[int, tuple[int, int, int]] = {
     BACKGROUND: (0, 0, 0),

@@ -1,60 +1,65 @@
-"""Subject folder in, result folder out: the function behind `usr reconstruct` (and the demo)."""
+"""Subject folder in, result folder out: the function behind `usr reconstruct`, `usr batch`, the demo and the page,
+all run with one `ReconSpec` (usr/recon_spec.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
+import cv2
 
+from usr.baselines import scratch_field, visual_hull_mesh
+from usr.colour import render_mesh, vertex_colours
 from usr.io.any_capture import capture_kind, read_capture
-from usr.reconstruct import ReconOptions, Reconstruction, reconstruct
-from usr.result import write_result
+from usr.parsing.predict import parser_masks
+from usr.parsing.sam_refine import load_sam
+from usr.prepared_views import check_view_count, prepare_views
+from usr.progress import Progress, span
+from usr.recon_spec import METHODS, ReconSpec, SeparationSpec
+from usr.reconstruct import Reconstruction, reconstruct
+from usr.result import read_result, write_result
+from usr.scgs.separate import SeparateOptions, separate, view_semantics
+from usr.training.checkpoint import load_checkpoint, surface_level
+from usr.viz import contact_sheet, face_label_colours, face_value_colours
 
-METHODS = ("field", "visual-hull", "scratch")
+MESH_SHARE = 0.7  # of the progress when the garments are separated too (parsing the views is the rest)
 
 
-def reconstruct_subject(subject: Path, out: Path, views: list[str] | None = None, resolution: int = 256,
-                        finetune_steps: int = 0, checkpoint: Path | None = None, method: str = "field",
-                        progress=None, scratch_steps: int = 1500, layers: bool = True,
-                        label_source: str = "parser", sam_checkpoint: Path | None = None, sam_type: str = "vit_b") -> dict:
-    """Reconstruct a capture (subject folder or transforms.json) into a result folder; with `layers`, SCGS
-    separates the garments too."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
+                        progress: Progress | None = None) -> dict:
+    """Reconstruct a capture (subject folder or transforms.json) into a result folder as `spec` says; with
+    `spec.layers`, SCGS separates the garments too. Progress: "fine-tune", "mesh", then "parse"."""
+    if spec.method not in METHODS:
+        raise ValueError(f"unknown method {spec.method!r}; known: {', '.join(METHODS)}")
     capture = read_capture(subject)
     notes = []
     if capture.masks is None:  # the parser gives the person masks of a capture that has none
-        import dataclasses
-
-        from usr.parsing.predict import parser_masks
-
         capture = dataclasses.replace(capture, masks=parser_masks(capture.images))
         notes.append(f"{subject}: no masks/ folder: person masks made by the garment parser (check the preview; "
                      "write them with `usr parser masks` to inspect or edit them)")
-    options = ReconOptions(views=views, resolution=resolution, finetune_steps=finetune_steps)
-    if method == "visual-hull":
-        rec = _visual_hull(capture, options)
+    mesh_share = MESH_SHARE if spec.layers else 1.0
+    level = 0.0  # the field's calibrated surface level (a checkpoint's; 0 for the others)
+    if spec.method == "visual-hull":
+        rec = _visual_hull(capture, spec)
     else:
-        if method == "scratch":
-            from usr.baselines import scratch_field
-
+        if spec.method == "scratch":
             field = scratch_field()
-            options.finetune_steps = finetune_steps or scratch_steps
+            spec = dataclasses.replace(spec, finetune_steps=spec.finetune_steps or spec.scratch_steps)
         else:
-            from usr.training.checkpoint import load_checkpoint, surface_level
-
-            field, state = load_checkpoint(checkpoint)
-            options.surface_level = surface_level(state)
-        rec = reconstruct(capture, field, options, progress)
-    report = {"method": method, "views_used": rec.views_used, "seconds": rec.seconds, "warnings": notes + rec.warnings,
-              "resolution": resolution, "finetune_steps": options.finetune_steps,
-              "surface_level": options.extraction_level, "vertices": len(rec.mesh.vertices),
+            field, state = load_checkpoint(spec.checkpoint)
+            level = surface_level(state)
+        rec = reconstruct(capture, field, spec, level, span(progress, 0.0, mesh_share))
+    report = {"method": spec.method, "views_used": rec.views_used, "seconds": rec.seconds,
+              "warnings": notes + rec.warnings, "resolution": spec.resolution, "finetune_steps": spec.finetune_steps,
+              "surface_level": spec.extraction_level(level), "vertices": len(rec.mesh.vertices),
               "faces": len(rec.mesh.faces), "subject": str(subject)}
     separation = None
-    if layers:
-        sam = load_sam_if(sam_checkpoint, sam_type)
-        separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, label_source, progress, sam=sam)
-        record_separation(report, separation, label_source, sam is not None)
+    if spec.layers:
+        sam = load_sam_if(spec.separation)
+        separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, spec.separation,
+                                      span(progress, mesh_share, 1.0), sam=sam)
+        record_separation(report, separation, spec.separation.label_source, sam is not None)
         rec.seconds["total"] = sum(v for k, v in rec.seconds.items() if k != "total")
         rec.mesh = separation.mesh
     write_result(out, rec.mesh, rec.colours, report, preview=preview_picture(capture, rec, separation),
@@ -68,59 +73,46 @@ def record_separation(report: dict, separation, label_source: str, sam: bool) ->
     report.setdefault("seconds", {}).update({f"scgs_{k}": v for k, v in separation.seconds.items()})
 
 
-def load_sam_if(checkpoint: Path | None, model_type: str = "vit_b"):
+def load_sam_if(spec: SeparationSpec):
     """A SAM predictor when the user gave a checkpoint, else None."""
-    if checkpoint is None:
-        return None
-    from usr.parsing.sam_refine import load_sam
-
-    return load_sam(checkpoint, model_type)
+    return None if spec.sam_checkpoint is None else load_sam(spec.sam_checkpoint, spec.sam_type)
 
 
-def separate_capture(capture, mesh, colours, names: list[str], label_source: str = "parser", progress=None,
-                     options=None, sam=None):
-    """SCGS on a reconstructed mesh of `capture` seen by the views `names` (timed: parse, labels, refine, layers)."""
-    from usr.scgs.separate import SeparateOptions, separate, view_semantics
-
+def separate_capture(capture, mesh, colours, names: list[str], spec: SeparationSpec = SeparationSpec(),
+                     progress: Progress | None = None, sam=None):
+    """SCGS on a reconstructed mesh of `capture` seen by the views `names` (timed: parse, labels, refine, layers;
+    progress: "parse")."""
     t = time.perf_counter()
-    semantics = view_semantics(capture, names, label_source,
-                               progress=(lambda f: progress("parse", f)) if progress else None, sam=sam)
+    semantics = view_semantics(capture, names, spec.label_source, progress=progress, sam=sam)
     parse_seconds = time.perf_counter() - t
-    separation = separate(mesh, colours, semantics, options or SeparateOptions())
+    separation = separate(mesh, colours, semantics, SeparateOptions.from_spec(spec))
     separation.seconds = {"parse": parse_seconds, **separation.seconds}
     return separation
 
 
-def separate_result(result: Path, subject: Path | None = None, label_source: str = "parser", options=None,
-                    sam_checkpoint: Path | None = None, sam_type: str = "vit_b") -> dict:
-    """`usr separate`: re-run SCGS on a result folder (rewritten atomically with the new layers)."""
-    from usr.result import read_result
-
+def separate_result(result: Path, spec: SeparationSpec = SeparationSpec(), subject: Path | None = None,
+                    progress: Progress | None = None) -> dict:
+    """`usr separate`: re-run SCGS on a result folder as `spec` says (rewritten atomically with the new layers)."""
     mesh, colours, report = read_result(result)
     subject = Path(subject or report.get("subject") or "")
     if capture_kind(subject) is None:
         raise FileNotFoundError(f"{subject}: the capture of {result} is needed (pass --subject DIR)")
     capture = read_capture(subject)
     names = report.get("views_used") or capture.camera_names
-    separation = separate_capture(capture, mesh, colours, names, label_source, options=options,
-                                  sam=load_sam_if(sam_checkpoint, sam_type))
-    record_separation(report, separation, label_source, sam_checkpoint is not None)
+    separation = separate_capture(capture, mesh, colours, names, spec, progress, sam=load_sam_if(spec))
+    record_separation(report, separation, spec.label_source, spec.sam_checkpoint is not None)
     rec = Reconstruction(separation.mesh, colours, list(names), report["seconds"])
     write_result(result, separation.mesh, colours, report, preview=preview_picture(capture, rec, separation),
                  separation=separation)
     return report
 
 
-def _visual_hull(capture, options: ReconOptions) -> Reconstruction:
-    from usr.baselines import visual_hull_mesh
-    from usr.colour import vertex_colours
-    from usr.views import check_view_count, prepare_views
-
+def _visual_hull(capture, spec: ReconSpec) -> Reconstruction:
     t = time.perf_counter()
-    names = options.views or capture.camera_names
+    names = list(spec.views or capture.camera_names)
     check_view_count(names)
-    views = prepare_views(capture, names, options.work_size)
-    mesh = visual_hull_mesh(views, min(options.resolution, 128))
+    views = prepare_views(capture, names, spec.work_size)
+    mesh = visual_hull_mesh(views, min(spec.resolution, 128))
     t_mesh = time.perf_counter() - t
     t = time.perf_counter()
     sub = capture.select(names)
@@ -132,15 +124,10 @@ def _visual_hull(capture, options: ReconOptions) -> Reconstruction:
 
 def preview_picture(capture, rec: Reconstruction, separation=None, height: int = 220):
     """Input views (top) beside the reconstruction rendered from the same cameras, then its layers' labels."""
-    from usr.colour import render_mesh
-    from usr.viz import contact_sheet, face_label_colours, face_value_colours
-
     inputs, renders, labelled, agreement = [], [], [], []
     for name in rec.views_used[:8]:
         i = capture.index(name)
         small = capture.cameras[i].fit(height * 2)
-        import cv2
-
         inputs.append(cv2.resize(capture.images[i], (small.width, small.height), interpolation=cv2.INTER_AREA))
         rgb, _ = render_mesh(rec.mesh, rec.colours, small)
         renders.append(rgb)

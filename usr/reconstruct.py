@@ -8,39 +8,25 @@ input views → result folder (written atomically).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 import trimesh
 
+from usr.colour import vertex_colours
 from usr.field.sdf_field import SDFField
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
 from usr.mesh.extract import extract_mesh
+from usr.prepared_views import PreparedViews, check_view_count, prepare_views
+from usr.progress import Progress, span
+from usr.recon_spec import ReconSpec
 from usr.render.occupancy import OccupancyGrid, visual_hull
-from usr.views import PreparedViews, check_view_count, prepare_views
+from usr.training.finetune import finetune
 
-Progress = Callable[[str, float], None]
-
-
-@dataclass
-class ReconOptions:
-    views: list[str] | None = None  # input views (default: all)
-    resolution: int = 256
-    work_size: int = 192
-    finetune_steps: int = 0
-    finetune_rays: int = 512
-    hull_resolution: int = 64
-    samples: int = 40
-    seed: int = 0
-    surface_level: float = 0.0  # SDF level of the feed-forward surface (calibrated per checkpoint)
-
-    @property
-    def extraction_level(self) -> float:
-        """The level the mesh is extracted at: the calibrated one feed-forward, 0 once fine-tuned on the subject."""
-        return self.surface_level if self.finetune_steps == 0 else 0.0
+FINETUNE_SHARE = 0.8  # of a fine-tuned reconstruction's progress (the mesh is the rest)
 
 
 @dataclass
@@ -58,8 +44,6 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
 
     With consistent cameras and masks the hull contains the person, so its projection covers every
     view's mask; a view whose person pixels fall outside it disagrees with the others."""
-    import cv2
-
     centres = hull.centres()[hull.occupied.reshape(-1)]
     if len(centres) == 0:
         raise CaptureError("views: the masks do not agree on any common volume (visual hull is empty): "
@@ -91,39 +75,37 @@ def size_warnings(capture: SubjectCapture, names: list[str], ratio: float = 2.0)
             if s > ratio * median or s * ratio < median]
 
 
-def run_field(field: SDFField, views: PreparedViews, options: ReconOptions, progress: Progress | None = None):
-    """Fine-tune (if asked) and return the SDF function and the source views (tensors) to evaluate it with."""
+def run_field(field: SDFField, views: PreparedViews, spec: ReconSpec, progress: Progress | None = None):
+    """Fine-tune (if the spec asks) and return the SDF function and the source views (tensors) to evaluate it with."""
     source = field.encode_views(views.to_source()) if field.encoder else None
-    if options.finetune_steps > 0:
-        from usr.training.finetune import finetune
-
-        finetune(field, views, options.finetune_steps, options.finetune_rays, options.samples, options.seed,
-                 progress=(lambda f: progress("fine-tune", f)) if progress else None)
+    if spec.finetune_steps > 0:
+        finetune(field, views, spec.finetune_steps, spec.finetune_rays, spec.samples, spec.seed, progress=progress)
         source = field.encode_views(views.to_source()) if field.encoder else None
     field.eval()
     return (lambda p: field.sdf(p, source)), source
 
 
-def reconstruct(capture: SubjectCapture, field: SDFField, options: ReconOptions = ReconOptions(),
+def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = ReconSpec(), surface_level: float = 0.0,
                 progress: Progress | None = None) -> Reconstruction:
-    from usr.colour import vertex_colours
-
+    """The mesh of `capture` by `field` as `spec` says; `surface_level` is the field's calibrated SDF level of the
+    feed-forward surface (its checkpoint's). Progress: "fine-tune" (when fine-tuning), then "mesh"."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    names = options.views or capture.camera_names
+    names = list(spec.views or capture.camera_names)
     check_view_count(names)
-    views = prepare_views(capture, names, options.work_size)
-    hull = visual_hull(views.cameras, views.masks, options.hull_resolution, dilate=1)
+    views = prepare_views(capture, names, spec.work_size)
+    hull = visual_hull(views.cameras, views.masks, spec.hull_resolution, dilate=1)
     warnings = size_warnings(capture, names) + check_consistency(views, hull)
     seconds["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    sdf_fn, _ = run_field(field, views, options, progress)
+    tuned = FINETUNE_SHARE if spec.finetune_steps > 0 else 0.0
+    sdf_fn, _ = run_field(field, views, spec, span(progress, 0.0, tuned))
     seconds["finetune"] = time.perf_counter() - t
     t = time.perf_counter()
     with torch.no_grad():
-        mesh = extract_mesh(sdf_fn, hull, options.resolution, options.extraction_level,
-                            progress=(lambda f: progress("mesh", f)) if progress else None)
+        mesh = extract_mesh(sdf_fn, hull, spec.resolution, spec.extraction_level(surface_level),
+                            progress=span(progress, tuned, 1.0))
     seconds["mesh"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +84,6 @@ def label_legend() -> str:
 
 def save_png(img: Image.Image | np.ndarray, path: Path) -> None:
     """Save atomically (temp file + rename)."""
-    import io
-
     im = img if isinstance(img, Image.Image) else Image.fromarray(img)
     buf = io.BytesIO()
     im.save(buf, format="PNG")

@@ -10,20 +10,23 @@ from pathlib import Path
 
 from usr.io.any_capture import capture_kind, find_captures
 from usr.io.errors import CaptureError
+from usr.progress import Progress
+from usr.recon_spec import ReconSpec
+from usr.settings import setting
 
-RESULT_REPORT = "report.json"  # written last by write_result's atomic folder: present ⇔ the result is complete
 
+@dataclass(frozen=True)
+class BatchSpec:
+    """What `usr batch` runs: every subject reconstructed as `recon` says (the `usr reconstruct` options), `workers`
+    at a time, here or on a Ray cluster."""
 
-@dataclass
-class BatchOptions:
-    """What every subject of a batch is reconstructed with (the `usr reconstruct` options)."""
-
-    views: list[str] | None = None
-    resolution: int = 256
-    finetune_steps: int = 0
-    checkpoint: str | None = None
-    layers: bool = True
-    threads: int = 0  # torch threads per worker (0: the cores shared out among the workers)
+    workers: int = setting(1, "Subjects reconstructed at once (the cores are shared out).", min=1)
+    resume: bool = setting(True, "Skip subjects whose result is complete (default); --no-resume redoes them.")
+    fail_fast: bool = setting(False, "Stop starting subjects after the first failure.", negatable=False)
+    recon: ReconSpec = setting(ReconSpec())
+    ray: str | None = setting(None, "Run the subjects as tasks on an existing Ray cluster: its address, or auto "
+                                    "(INPUT and OUT on a filesystem every node sees).")
+    threads: int = setting(0, "Torch threads per worker (0: the cores shared out among the workers).", cli=False)
 
 
 @dataclass
@@ -71,7 +74,9 @@ def plan_jobs(source: Path, out: Path) -> list[BatchJob]:
 
 
 def is_complete(job: BatchJob) -> bool:
-    return (Path(job.result) / RESULT_REPORT).is_file()
+    from usr.result import is_complete as result_is_complete
+
+    return result_is_complete(Path(job.result))
 
 
 def limit_threads(threads: int) -> None:
@@ -83,20 +88,16 @@ def limit_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def run_job(job: BatchJob, options: BatchOptions, progress=None) -> Outcome:
-    """Reconstruct one capture into its result folder; any error becomes a failed Outcome with its reason.
-
-    `progress(name, fraction, stage)` is called as the reconstruction goes."""
-    if options.threads:
-        limit_threads(options.threads)  # before torch is imported in a fresh worker, so OpenMP honours it too
+def run_job(job: BatchJob, spec: BatchSpec, progress: Progress | None = None) -> Outcome:
+    """Reconstruct one capture into its result folder as `spec.recon` says; any error becomes a failed Outcome
+    with its reason. `progress` follows this subject's reconstruction."""
+    if spec.threads:
+        limit_threads(spec.threads)  # before torch is imported in a fresh worker, so OpenMP honours it too
     from usr.pipeline import reconstruct_subject
 
     start = time.perf_counter()
-    tell = (lambda stage, f: progress(job.name, f, stage)) if progress is not None else None
     try:
-        report = reconstruct_subject(Path(job.capture), Path(job.result), options.views, options.resolution,
-                                     options.finetune_steps, Path(options.checkpoint) if options.checkpoint else None,
-                                     progress=tell, layers=options.layers)
+        report = reconstruct_subject(Path(job.capture), Path(job.result), spec.recon, progress)
     except (CaptureError, FileNotFoundError, ValueError) as exc:
         return Outcome(job.name, job.capture, "failed", _one_line(exc), time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 — a batch goes on past one bad subject; the reason is kept
@@ -133,9 +134,9 @@ def earlier_outcome(job: BatchJob, previous: dict[str, dict]) -> Outcome:
     if row and row.get("status") in ("done", "skipped"):
         fields = {k: row[k] for k in Outcome.__dataclass_fields__ if k in row}
         return Outcome(**{**fields, "status": "skipped", "reason": "complete from an earlier run"})
-    import json
+    from usr.result import read_report
 
-    report = json.loads((Path(job.result) / RESULT_REPORT).read_text())
+    report = read_report(Path(job.result))
     return Outcome(job.name, job.capture, "skipped", "complete from an earlier run",
                    float(report.get("seconds", {}).get("total", 0.0)), len(report.get("views_used", [])),
                    list(report.get("scgs", {}).get("layers", [])))

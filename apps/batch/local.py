@@ -3,6 +3,7 @@ progress events sent back over a queue, outcomes in the order subjects finish.""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import queue as queue_module
@@ -11,28 +12,36 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from apps.batch.jobs import BatchJob, BatchOptions, Outcome, cancelled, run_job
+from apps.batch.jobs import BatchJob, BatchSpec, Outcome, cancelled, run_job
+from usr.progress import Progress, Throttled
 
-Progress = Callable[[str, float, str], None]  # (subject, fraction, stage)
+SubjectProgress = Callable[[str], Progress]  # a subject's name → the progress(stage, fraction) of its bar
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
 
 
-def _report_to(events) -> Progress:
-    return lambda name, fraction, stage: events.put((name, fraction, stage))
+def with_threads(spec: BatchSpec) -> BatchSpec:
+    """`spec` with its torch threads per worker set (the cores shared out among the workers unless given)."""
+    return replace(spec, threads=spec.threads or threads_per_worker(spec.workers))
 
 
-def _work(job: BatchJob, options: BatchOptions, events) -> Outcome:
-    return run_job(job, options, _report_to(events))
+def send_progress(put: Callable[[tuple], None], name: str, stage: str, fraction: float) -> None:
+    """A subject's progress as an event (name, stage, fraction) for the process that draws the bars."""
+    put((name, stage, fraction))
 
 
-def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, progress: Progress | None = None,
-              fail_fast: bool = False) -> Iterator[Outcome]:
-    """Yield one Outcome per job as they finish. With `fail_fast`, jobs not started after the first failure are
-    yielded as cancelled. A worker that dies (out of memory …) fails its job; the others go on in a new pool."""
-    options = replace(options, threads=options.threads or threads_per_worker(workers))
+def _work(job: BatchJob, spec: BatchSpec, events) -> Outcome:
+    return run_job(job, spec, Throttled(functools.partial(send_progress, events.put, job.name)))
+
+
+def run_local(jobs: list[BatchJob], spec: BatchSpec, progress: SubjectProgress | None = None) -> Iterator[Outcome]:
+    """Yield one Outcome per job as they finish, `spec.workers` at a time. With `spec.fail_fast`, jobs not started
+    after the first failure are yielded as cancelled. A worker that dies (out of memory …) fails its job; the others
+    go on in a new pool. `progress(name)` is the progress of subject `name`."""
+    spec = with_threads(spec)
+    workers = spec.workers
     pending = list(jobs)
     context = mp.get_context("spawn")  # fork after torch/open3d have started threads is unsafe
     with context.Manager() as manager:
@@ -44,7 +53,7 @@ def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, pro
             try:
                 while pending or running:
                     while pending and len(running) < workers and not stop:
-                        running[pool.submit(_work, pending[0], options, events)] = pending[0]
+                        running[pool.submit(_work, pending[0], spec, events)] = pending[0]
                         pending.pop(0)
                     if stop and not running:
                         break
@@ -57,7 +66,7 @@ def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, pro
                         except BrokenProcessPool as exc:
                             outcome = Outcome(job.name, job.capture, "failed", f"worker process died ({exc})")
                         yield outcome
-                        stop = stop or (fail_fast and outcome.status == "failed")
+                        stop = stop or (spec.fail_fast and outcome.status == "failed")
                 if stop:
                     yield from (cancelled(j) for j in pending)
                     pending = []
@@ -70,11 +79,11 @@ def run_local(jobs: list[BatchJob], options: BatchOptions, workers: int = 1, pro
         _drain(events, progress)
 
 
-def _drain(events, progress: Progress | None) -> None:
+def _drain(events, progress: SubjectProgress | None) -> None:
     while True:
         try:
-            name, fraction, stage = events.get_nowait()
+            name, stage, fraction = events.get_nowait()
         except (queue_module.Empty, OSError, EOFError):
             return
         if progress is not None:
-            progress(name, fraction, stage)
+            progress(name)(stage, fraction)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from apps.progress import gradio_progress
 from apps.web.uploads import UploadError
 from apps.web.workspace import SAMPLES, Person, Workspace, preview_of
 from smpl_d.anny_backend import PHENOTYPES
@@ -16,11 +17,6 @@ from usr.io.errors import CaptureError
 
 ONTO_BODY, ONTO_PERSON = "a parametric body", "person B"
 EXPECTED = (ValueError, CaptureError, UploadError, FileNotFoundError, KeyError)
-
-
-def _tell(progress: gr.Progress):
-    """A workspace progress callback (fraction, what) drawing Gradio's progress bar."""
-    return lambda fraction, what: progress(fraction, desc=what)
 
 
 def build_page(workspace: Workspace) -> gr.Blocks:
@@ -82,8 +78,8 @@ def build_page(workspace: Workspace) -> gr.Blocks:
             try:
                 if name in known:
                     return show(session_dir, known, Person(name, Path(known[name])), f"**{name}** (reconstructed earlier)")
-                capture = workspace.sample(name, _tell(progress))
-                person = workspace.reconstruct(capture, Path(session_dir), name, _tell(progress))
+                capture = workspace.sample(name, gradio_progress(progress))
+                person = workspace.reconstruct(capture, Path(session_dir), name, gradio_progress(progress))
             except EXPECTED as exc:
                 raise gr.Error(str(exc)) from None
             return show(session_dir, known, person, f"**{name}** reconstructed: {', '.join(person.garments())}")
@@ -95,7 +91,7 @@ def build_page(workspace: Workspace) -> gr.Blocks:
             name = f"Upload {sum(n.startswith('Upload') for n in known) + 1}"
             try:
                 capture = workspace.upload([Path(f) for f in files], Path(session_dir))
-                person = workspace.reconstruct(capture, Path(session_dir), name, _tell(progress))
+                person = workspace.reconstruct(capture, Path(session_dir), name, gradio_progress(progress))
             except EXPECTED as exc:
                 raise gr.Error(str(exc)) from None
             return show(session_dir, known, person, f"**{name}** reconstructed: {', '.join(person.garments())}")
@@ -121,7 +117,7 @@ def build_page(workspace: Workspace) -> gr.Blocks:
         def on_try(src, label, where, tgt, pose_name, session_dir, known, *values, progress=gr.Progress()):
             if src not in known or not label:
                 raise gr.Error("reconstruct a person first, then choose their garment")
-            tell = _tell(progress)
+            tell = gradio_progress(progress)
             try:
                 a = Person(src, Path(known[src]))
                 if where == ONTO_PERSON:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from usr.io.atomic import atomic_dir, write_bytes_atomic
+from usr.progress import Progress, notify, staged
+from usr.recon_spec import QUICK_SPEC, ReconSpec
 
-Progress = Callable[[float, str], None]  # (fraction, what is happening)
 SAMPLES = {"Sample A": 3, "Sample B": 11}  # synthetic subjects (seeds), generated on first use
 SAMPLE_VIEWS, SAMPLE_SIZE, SAMPLE_INPUT_VIEWS = 8, 256, 4
-GARMENT_ORDER = ("upper", "lower", "dress", "outer", "shoes", "hair")
 
 
 @dataclass
@@ -31,17 +30,20 @@ class Person:
     result: Path
 
     def layer_names(self) -> list[str]:
-        from smpl_d.store import read_layers
+        from usr.result import read_layers
 
         return list(read_layers(self.result))
 
     def garments(self) -> list[str]:
-        return [n for n in GARMENT_ORDER if n in self.layer_names()]
+        from usr.labels import GARMENT_MENU_ORDER
+
+        return [n for n in GARMENT_MENU_ORDER if n in self.layer_names()]
 
 
 class Workspace:
-    def __init__(self, root: Path, resolution: int = 192, fit_config=None):
-        self.root, self.resolution, self.fit_config = Path(root), resolution, fit_config
+    def __init__(self, root: Path, spec: ReconSpec = QUICK_SPEC, fit_config=None):
+        """`spec`: how the page reconstructs (its views are chosen per capture)."""
+        self.root, self.spec, self.fit_config = Path(root), spec, fit_config
         (self.root / "samples").mkdir(parents=True, exist_ok=True)
         (self.root / "sessions").mkdir(parents=True, exist_ok=True)
         self._model = None
@@ -65,8 +67,7 @@ class Workspace:
             raise ValueError(f"unknown sample {name!r}; samples: {', '.join(SAMPLES)}")
         folder = self.root / "samples" / f"seed{SAMPLES[name]}"
         if not folder.is_dir():
-            if progress:
-                progress(0.0, f"making {name} (once)")
+            notify(progress, f"making {name} (once)", 0.0)
             with atomic_dir(folder) as tmp:
                 synthesize(tmp, SynthConfig(subjects=1, views=SAMPLE_VIEWS, size=SAMPLE_SIZE, seed=SAMPLES[name]))
         return folder / subject_name(0)
@@ -80,18 +81,17 @@ class Workspace:
     def reconstruct(self, capture: Path, session: Path, name: str, progress: Progress | None = None) -> Person:
         from usr.io.any_capture import read_capture
         from usr.pipeline import reconstruct_subject
-        from usr.views import spread_views
+        from usr.prepared_views import spread_views
 
         names = read_capture(capture, load_images=False).camera_names
         views = spread_views(names, SAMPLE_INPUT_VIEWS) if len(names) > SAMPLE_INPUT_VIEWS else None
         out = Path(session) / "people" / _slug(name)
-        tell = (lambda stage, f: progress(f, f"reconstructing: {stage}")) if progress else None
-        reconstruct_subject(capture, out, views, self.resolution, progress=tell)
+        reconstruct_subject(capture, out, replace(self.spec, views=tuple(views) if views else None), progress)
         return Person(name, out)
 
     def view(self, person: Person, layers: list[str]) -> Path:
         """A GLB of the chosen layers (body first, garments outside in order)."""
-        from smpl_d.store import ordered_layers, read_layers
+        from usr.result import ordered_layers, read_layers
         from usr.scgs.layers import layers_glb
 
         chosen = {n: layer for n, layer in read_layers(person.result).items() if n in layers}
@@ -118,12 +118,12 @@ class Workspace:
 
     def fit(self, person: Person, progress: Progress | None = None):
         """The person's fitted body (fitted now, about 40 s, and kept in the result folder, if not yet)."""
-        from smpl_d.pipeline import FitProgress, fit_result
-        from smpl_d.store import SMPL_D_FILE, load_fit
+        from smpl_d.pipeline import fit_result
+        from smpl_d.store import has_fit, load_fit
 
-        if not (person.result / SMPL_D_FILE).is_file():
-            tell = FitProgress(lambda f: progress(f, f"fitting the body of {person.name}"), self.fit_config) if progress else None
-            fit_result(person.result, self.model, self.fit_config, progress=tell)
+        if not has_fit(person.result):
+            fit_result(person.result, self.model, self.fit_config,
+                       progress=staged(progress, f"fitting the body of {person.name}"))
         return load_fit(person.result)
 
     def swap(self, source: Person, garment: str, target: Person, session: Path, progress: Progress | None = None) -> Person:

@@ -19,8 +19,8 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from data_tools.body import Body, bone_labels
-from data_tools.garments.meshops import largest_components, select_faces
 from usr import labels as L
+from usr.mesh.ops import largest_components, select_faces
 
 KIND_LABEL = {"suit": None, "shoes": L.SHOES, "hair": L.HAIR}  # suits are split into upper/lower
 

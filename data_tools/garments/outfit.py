@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from data_tools.body import Body
+from data_tools.garments.makehuman import discover_garments, load_asset, makehuman_layers
 from data_tools.garments.procedural import CLEARANCE, GarmentMesh, GarmentSpec, build_procedural, sample_spec
 from data_tools.garments.regions import body_regions
 from usr import labels as L
@@ -74,8 +75,6 @@ def _asset_or_procedural(rng: np.random.Generator, assets: list | None, p_asset:
 def _assets(garments_dir: Path | None) -> dict[str, list]:
     if garments_dir is None:
         return {}
-    from data_tools.garments.makehuman import discover_garments
-
     by_kind: dict[str, list] = {}
     for asset in discover_garments(Path(garments_dir)):
         by_kind.setdefault(asset.kind, []).append(asset)
@@ -95,8 +94,6 @@ def build_outfit(items: list[OutfitItem], body: Body) -> list[GarmentMesh]:
 
 
 def _makehuman_meshes(items: list[OutfitItem], body: Body) -> list[GarmentMesh]:
-    from data_tools.garments.makehuman import load_asset, makehuman_layers
-
     body_query = MeshQuery(body.vertices, body.faces)
     out = []
     for name, label, verts, faces in makehuman_layers([load_asset(Path(it.mhclo)) for it in items], body):

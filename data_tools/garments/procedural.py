@@ -14,10 +14,10 @@ import numpy as np
 from jaxtyping import Bool, Float, Int
 
 from data_tools.body import Body
-from data_tools.garments.meshops import largest_components, laplacian_smooth, select_faces, submesh, thicken
 from data_tools.garments.regions import BodyRegions
-from usr.geometry.distance import MeshQuery, push_outside
 from usr import labels as L
+from usr.geometry.distance import MeshQuery, push_outside
+from usr.mesh.ops import largest_components, laplacian_smooth, select_faces, submesh, thicken
 
 # kind → (label, layer order: higher is further out)
 GARMENT_KINDS: dict[str, tuple[int, int]] = {
@@ -203,7 +203,7 @@ def build_procedural(spec: GarmentSpec, body: Body, regions: BodyRegions,
         for other in under:
             if other.closed and other.layer < spec.layer:
                 v = push_outside(v, MeshQuery(other.vertices, other.faces), CLEARANCE)
-        v, f, f_inner = thicken(v, f, spec.thickness)
+        v, f, f_inner = thicken(v, f, spec.thickness, rim="inward")
         v = push_outside(v, body_query, CLEARANCE)  # the outer sheet can fold inwards at concave spots
         faces.append(f + sum(len(x) for x in verts))
         verts.append(v)

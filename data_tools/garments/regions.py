@@ -13,7 +13,7 @@ import numpy as np
 from jaxtyping import Bool, Float
 
 from data_tools.body import Body, bone_labels
-from data_tools.garments.meshops import vertex_components
+from usr.mesh.ops import vertex_components
 
 GROUPS = ("head", "neck", "torso", "hips", "arm", "hand", "leg", "foot")
 

@@ -54,7 +54,7 @@ def epsilon_after(noise_multiplier: float, rounds: int, delta: float) -> float:
     """ε of `rounds` Gaussian releases with noise multiplier σ at δ (RDP accountant, dp-accounting)."""
     if rounds == 0:
         return 0.0
-    try:
+    try:  # the optional `fed` extra: the rest of the module (clipping, noise) works without it
         import dp_accounting
     except ImportError:
         raise RuntimeError("the privacy accountant needs dp-accounting: pip install -e '.[fed]'") from None

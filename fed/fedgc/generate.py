@@ -24,12 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes
+from data_tools.rigs import make_rig
+from data_tools.subject import make_subject
+from data_tools.synth import SynthConfig, render_views, subject_seed, write_synthetic_subject
 from fed.fedgc.budget import ALLOCATIONS, ANY_BIN, allocate
 from fed.fedgc.prompts import PROMPT_DESIGNS, make_prompts, parse_prompt
 from fed.fedgc.real import from_real
 from fed.fedgc.studio import StudioSubject, histogram, private_subjects
 from fed.task import GENERATED_FILE
 from usr.io.atomic import atomic_dir, write_json_atomic
+from usr.progress import Progress, notify
 
 GUIDANCES = ("prompt-only", "real-only", "prompt+real")
 AXES = {"outfit": OUTFIT_KINDS[:4], "body": tuple(BODY_SHAPES)}  # the attribute bins water-filling balances
@@ -102,11 +106,10 @@ def _read_prompts(path: Path) -> list[str]:
     return prompts
 
 
-def generate(studios: list[Path], plan: FedGCPlan, progress=None, jobs: list[list[dict]] | None = None) -> list[dict]:
+def generate(studios: list[Path], plan: FedGCPlan, progress: Progress | None = None,
+             jobs: list[list[dict]] | None = None) -> list[dict]:
     """Make every studio's generated subjects (resumable: a finished gen_NNNN folder is kept); per-studio summaries.
     `jobs`: plan_studios(studios, plan) when the caller has it already."""
-    from data_tools.synth import SynthConfig, subject_seed
-
     jobs = jobs if jobs is not None else plan_studios([Path(s) for s in studios], plan)
     total, done, summaries = sum(map(len, jobs)), 0, []
     for k, (studio, studio_jobs) in enumerate(zip(map(Path, studios), jobs)):
@@ -123,8 +126,7 @@ def generate(studios: list[Path], plan: FedGCPlan, progress=None, jobs: list[lis
                 seed = subject_seed(plan.seed * 7919 + k, i)
                 _write_generated(studio / name, name, seed, job, plan, SynthConfig(subjects=1, views=views, size=size))
             done += 1
-            if progress:
-                progress(done, total, f"{studio.name}/{name}")
+            notify(progress, f"{studio.name}/{name}", done / total)
         _add_to_splits(studio, names)
         summary = {"studio": studio.name, "private": len(private_subjects(studio)), "generated": len(names),
                    "bins": dict(Counter(j["bin"] or "any" for j in studio_jobs)), "plan": asdict(plan)}
@@ -140,11 +142,7 @@ def _studio_rig(studio: Path) -> tuple[int, int]:
     return len(cams), int(max(max(c["width"], c["height"]) for c in cams))
 
 
-def _write_generated(folder: Path, name: str, seed: int, job: dict, plan: FedGCPlan, config) -> None:
-    from data_tools.rigs import make_rig
-    from data_tools.subject import make_subject
-    from data_tools.synth import render_views, write_synthetic_subject
-
+def _write_generated(folder: Path, name: str, seed: int, job: dict, plan: FedGCPlan, config: SynthConfig) -> None:
     attributes = parse_prompt(job["prompt"]) if job["prompt"] else Attributes()
     garments_dir = Path(plan.garments_dir) if plan.garments_dir else None
     if job["seed_subject"] is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_tools.attributes import body_shape_of, outfit_kind_of
+from fed.task import studio_split
 
 
 @dataclass
@@ -28,8 +29,6 @@ class StudioSubject:
 
 def private_subjects(studio: Path) -> list[StudioSubject]:
     """The studio's own training subjects (fed.task.studio_split: neither held out nor generated)."""
-    from fed.task import studio_split
-
     out = []
     for name in studio_split(studio).private:
         meta = studio / name / "gt" / "meta.json"

@@ -81,7 +81,7 @@ class HashGridEncoding(nn.Module):
 class TcnnHashGrid(nn.Module):  # pragma: no cover - needs CUDA + tinycudann
     def __init__(self, config: HashGridConfig):
         super().__init__()
-        import tinycudann as tcnn
+        import tinycudann as tcnn  # local: optional, CUDA only (tcnn_available checked first)
 
         self.config = config
         self.enc = tcnn.Encoding(3, {
@@ -99,7 +99,7 @@ class TcnnHashGrid(nn.Module):  # pragma: no cover - needs CUDA + tinycudann
 
 
 def tcnn_available() -> bool:
-    try:
+    try:  # local import: optional, CUDA only; importing it is the availability test
         import tinycudann  # noqa: F401
     except Exception:
         return False

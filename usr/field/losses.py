@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from usr.field.sdf_field import SDFField
-from usr.field.views import SourceViews
+from usr.field.source_views import SourceViews
 
 _OFFSETS = torch.cat([torch.eye(3), -torch.eye(3)])
 

@@ -10,7 +10,7 @@ the same field is a plain per-subject SDF (the from-scratch baseline, and the sp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 from jaxtyping import Float
@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from usr.field.hashgrid import HashGridConfig, make_hash_grid
 from usr.field.image_encoder import ImageEncoder
-from usr.field.views import SourceViews
+from usr.field.source_views import SourceViews
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,6 @@ class FieldConfig:
     init_radius: float = 0.5  # initial SDF: a sphere of this radius
 
     def to_json(self) -> dict:
-        from dataclasses import asdict
-
         return asdict(self)
 
     @classmethod

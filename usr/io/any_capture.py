@@ -8,6 +8,8 @@ from pathlib import Path
 
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError, problem
+from usr.io.nerfstudio import read_transforms
+from usr.io.subject_folder import read_subject
 
 TRANSFORMS = "transforms.json"
 
@@ -38,12 +40,8 @@ def read_capture(path: Path, load_images: bool = True) -> SubjectCapture:
     path = Path(path)
     kind = capture_kind(path)
     if kind == "subject":
-        from usr.io.subject_folder import read_subject
-
         return read_subject(path, load_images)
     if kind == "transforms":
-        from usr.io.nerfstudio import read_transforms
-
         return read_transforms(path if path.is_file() else path / TRANSFORMS, load_images)
     raise CaptureError(problem(path, None, "not a capture: expected a subject folder with cameras.json, "
                                            f"a {TRANSFORMS}, or a folder holding one"))

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from usr.io.cameras_json import parse_cameras_json
 from usr.io.errors import CaptureError, problem
 from usr.io.images import IMAGE_SUFFIXES, find_image, read_image
+from usr.io.nerfstudio import read_transforms
 from usr.labels import NUM_LABELS
 
 OPTIONAL_MAPS = {"masks": "L", "labels": "L", "depth": "I;16", "normals": "RGB"}
@@ -15,8 +17,6 @@ OPTIONAL_MAPS = {"masks": "L", "labels": "L", "depth": "I;16", "normals": "RGB"}
 
 def subject_problems(path: Path) -> list[str]:
     """All problems of a subject folder (empty list = valid)."""
-    from usr.io.subject_folder import parse_cameras_json
-
     path = Path(path)
     if not path.is_dir():
         return [problem(path, None, "subject folder not found")]
@@ -70,8 +70,6 @@ def capture_problems(path: Path) -> list[str]:
     """Problems of whatever PATH is: a subject folder, a folder of subject folders, or a transforms.json."""
     path = Path(path)
     if path.is_file() and path.suffix == ".json":
-        from usr.io.nerfstudio import read_transforms
-
         try:
             read_transforms(path)
         except CaptureError as exc:

@@ -10,9 +10,12 @@ import numpy as np
 
 from usr.io.cameras import Camera
 from usr.io.capture import SubjectCapture
+from usr.io.clean_plate import mask_from_video
 from usr.io.errors import CaptureError, problem
+from usr.io.images import IMAGE_SUFFIXES, read_image
 from usr.io.opencv_calib import read_opencv_toml, to_project_world
 from usr.io.subject_folder import write_subject
+from usr.progress import Progress, notify
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 # Encoders pad frames to multiples of 16 (1080 ↔ 1088): a difference this small at the right/bottom
@@ -65,15 +68,15 @@ def undistort_view(image: np.ndarray, cam: Camera) -> tuple[np.ndarray, Camera]:
 
 def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_axis: str = "auto",
                      undistort: bool = False, overwrite: bool = False, notes: list[str] | None = None,
-                     masks: str = "none", clean_plates: Path | None = None, progress=None,
+                     masks: str = "none", clean_plates: Path | None = None, progress: Progress | None = None,
                      refine_mask=None) -> SubjectCapture:
     """Take frame `frame` of each camera's video and write a calibrated subject folder at `out`.
 
     `masks="clean-plate"` adds person masks by background subtraction (usr.io.clean_plate): against the
     images of the empty set in `clean_plates` (named like the cameras) when given, else against a plate
     estimated from the clip around the frame. `notes` (if given) receives remarks such as accepted
-    codec-padding size differences; `progress(i, n, name)` is called per camera; `refine_mask(image, mask)`
-    (if given) improves each clean-plate mask (usr.parsing.mask_refine with the parser)."""
+    codec-padding size differences; `progress` hears each camera as it starts; `refine_mask(image, mask)`
+    (if given) improves each clean-plate mask (usr.parsing.mask_repair with the parser)."""
     if masks not in ("none", "clean-plate"):
         raise ValueError(f"masks={masks!r}: expected 'none' or 'clean-plate'")
     calib, out = Path(calib), Path(out)
@@ -83,8 +86,7 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
     images, person_masks, final, problems = [], [], [], []
     for i, cam in enumerate(cameras):
         cam = cam.with_name(camera_key(cam.name))
-        if progress is not None:
-            progress(i, len(cameras), cam.name)
+        notify(progress, cam.name + (" (clean-plate mask)" if masks == "clean-plate" else ""), i / len(cameras))
         img = read_frame(paths[source[i].name], frame)
         h, w = img.shape[:2]
         if (w, h) != (cam.width, cam.height) and abs(w - cam.width) <= CODEC_PADDING_PX and abs(h - cam.height) <= CODEC_PADDING_PX:
@@ -120,13 +122,11 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
                              extras={"world_from_source": world_from_source.tolist()})
     write_subject(capture, out, overwrite=overwrite,
                   extra_json={"world_from_source": world_from_source.tolist(), "source": {"calibration": calib.name, "frame": frame}})
+    notify(progress, out.name, 1.0)
     return capture
 
 
 def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, plates: Path | None) -> np.ndarray:
-    from usr.io.clean_plate import mask_from_video
-    from usr.io.images import IMAGE_SUFFIXES, read_image
-
     plate = None
     if plates is not None:
         found = [p for p in sorted(Path(plates).glob(f"{camera}.*")) if p.suffix.lower() in IMAGE_SUFFIXES]

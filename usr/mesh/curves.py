@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
+from usr.mesh.ops import boundary_edges
+
 
 @dataclass
 class Chain:
@@ -22,7 +24,7 @@ def label_boundary_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray) -> np.n
     pairs = np.asarray(mesh.face_adjacency)
     edges = np.asarray(mesh.face_adjacency_edges)
     between = edges[face_labels[pairs[:, 0]] != face_labels[pairs[:, 1]]]
-    open_edges = mesh.edges_sorted[trimesh.grouping.group_rows(mesh.edges_sorted, require_count=1)]
+    open_edges = np.sort(boundary_edges(np.asarray(mesh.faces), sort=True), axis=1)
     return np.concatenate([between, open_edges.reshape(-1, 2)]).astype(np.int64)
 
 

@@ -10,6 +10,7 @@ import trimesh
 from scipy import ndimage
 from skimage.measure import marching_cubes
 
+from usr.progress import Progress, notify
 from usr.render.occupancy import OccupancyGrid
 
 FAR = 1.0  # SDF value given to grid points outside the hull (treated as empty space)
@@ -27,8 +28,8 @@ def hull_box(grid: OccupancyGrid, margin_voxels: int = 2) -> tuple[np.ndarray, n
 
 
 @torch.no_grad()
-def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int = 256,
-             chunk: int = 65536, progress: Callable[[float], None] | None = None):
+def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int,
+             chunk: int = 65536, progress: Progress | None = None):
     """Sample the SDF on a resolution³ lattice over the hull's box; outside the hull → FAR. Returns (values, lo, hi)."""
     lo, hi = hull_box(grid)
     step = (hi - lo).max() / (resolution - 1)
@@ -41,8 +42,7 @@ def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid
     for i in range(0, len(sel), chunk):
         part = sel[i : i + chunk]
         values[part] = sdf_fn(torch.as_tensor(pts[part], dtype=torch.float32)).reshape(-1).float().numpy()
-        if progress:
-            progress(min(1.0, (i + chunk) / max(len(sel), 1)))
+        notify(progress, "mesh", (i + chunk) / max(len(sel), 1))
     return values.reshape(*counts), lo, step
 
 
@@ -77,6 +77,8 @@ def person_components(mesh: trimesh.Trimesh, min_fraction: float = 0.1) -> trime
     return kept[0] if len(kept) == 1 else trimesh.util.concatenate(kept)
 
 
-def extract_mesh(sdf_fn, grid: OccupancyGrid, resolution: int = 256, level: float = 0.0, progress=None) -> trimesh.Trimesh:
+def extract_mesh(sdf_fn, grid: OccupancyGrid, resolution: int, level: float = 0.0,
+                 progress: Progress | None = None) -> trimesh.Trimesh:
+    """The level set of `sdf_fn` at `level`, sampled at `resolution` over the hull (progress: "mesh")."""
     values, lo, step = sdf_grid(sdf_fn, grid, resolution, progress=progress)
     return marching_cubes_mesh(values, lo, step, level)

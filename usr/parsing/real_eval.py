@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from usr.io.images import read_image
-from usr.labels import HAIR, LABEL_NAMES, LOWER, NUM_LABELS, SHOES, SKIN, UPPER
+from usr.labels import DRESS, HAIR, LABEL_NAMES, LOWER, NUM_LABELS, OUTER, SHOES, SKIN, UPPER
 from usr.parsing.metrics import class_iou, confusion
 from usr.parsing.model import GarmentParser
 from usr.parsing.palettes import cihp_to_labels
@@ -66,8 +66,6 @@ def deepfashion2_masks(folder: Path) -> list[tuple[Path, np.ndarray, str]]:
 def evaluate_garment_polygons(net: GarmentParser, items: list[tuple[Path, np.ndarray, str]]) -> dict:
     """IoU of the annotated garment with the parser's clothing (upper ∪ lower ∪ dress ∪ outer) and with its dress label
     alone, pooled over the images (the polygons label one garment: everything else counts as not that garment)."""
-    from usr.labels import DRESS, OUTER
-
     inter = {"clothing": 0, "dress": 0}
     union = {"clothing": 0, "dress": 0}
     for image_path, truth, _ in items:

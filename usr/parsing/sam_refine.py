@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from usr.labels import BACKGROUND, LABEL_NAMES
 
@@ -24,7 +25,7 @@ SAM_TYPES = ("vit_b", "vit_l", "vit_h")
 
 def _segment_anything():
     try:
-        import segment_anything
+        import segment_anything  # local: optional, second environment only (it brings torchvision)
     except ImportError as exc:
         raise ImportError("--sam-checkpoint needs the segment-anything package and torchvision, which do not belong in "
                           "the main environment (they replace its torch): use a separate environment, see README "
@@ -34,8 +35,6 @@ def _segment_anything():
 
 def load_sam(checkpoint: Path, model_type: str = "vit_b", build=None):
     """A SamPredictor from a user-given checkpoint; `build` overrides the architecture (tests use a tiny one)."""
-    import torch
-
     sa = _segment_anything()
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():

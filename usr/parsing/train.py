@@ -1,16 +1,14 @@
 """`usr parser train`: train the garment parser on synthetic label maps made photo-like (usr.parsing.data).
 
 Starts from the ImageNet weights of EfficientNet-Lite0 (its first blocks frozen, its batch-norm
-statistics too: the batches are small), class-balanced cross-entropy, Adam with exponential decay. A checkpoint every
-`checkpoint_every` steps (atomic; the run resumes from it) with the mean IoU on a fixed set of
-augmented validation views appended to `<out>.log.jsonl`.
+statistics too: the batches are small), class-balanced cross-entropy, Adam with exponential decay, in the shared
+loop (usr.training.loop): a checkpoint every `checkpoint_every` steps (atomic; the run resumes from it) with the mean
+IoU on a fixed set of augmented validation views appended to `<out>.log.jsonl`.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,11 +22,13 @@ from usr.parsing.backbone import pretrained_lite0
 from usr.parsing.data import batch, views_of
 from usr.parsing.metrics import confusion, mean_iou
 from usr.parsing.model import GarmentParser, ParserConfig
+from usr.progress import Progress
+from usr.training.loop import Schedule, TrainingLoop, resume
 
 FORMAT = "usr-parser"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParserTrainConfig:
     data: str
     out: str
@@ -94,7 +94,8 @@ def validate(net: GarmentParser, val: tuple[np.ndarray, np.ndarray]) -> dict[str
     return {"val_miou": mean_iou(conf, present)}
 
 
-def train_parser(config: ParserTrainConfig, progress: Callable[[int, int, dict], None] | None = None) -> dict:
+def train_parser(config: ParserTrainConfig, progress: Progress | None = None) -> dict:
+    """Train (or resume) the parser of `config.out`; progress("step 120/3000 loss 0.412 …", fraction)."""
     data, out = Path(config.data), Path(config.out)
     train_refs = views_of(data, "train")
     splits = json.loads((data / "splits.json").read_text())
@@ -102,12 +103,7 @@ def train_parser(config: ParserTrainConfig, progress: Callable[[int, int, dict],
     torch.manual_seed(config.seed)
     size = config.size
     val = batch(val_refs, config.seed + 10_000, 0, size, config.val_samples)
-    start, log_path = 0, out.with_suffix(".log.jsonl")
-    if out.exists():
-        net, state = load_parser(out)
-        start = int(state["step"])
-    else:
-        net, state = GarmentParser(ParserConfig(input_size=size), pretrained_lite0()), {}
+    net, state = resume(out, load_parser, lambda: GarmentParser(ParserConfig(input_size=size), pretrained_lite0()))
     frozen = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[: config.frozen_blocks]]
     for module in frozen:
         module.requires_grad_(False)
@@ -117,29 +113,19 @@ def train_parser(config: ParserTrainConfig, progress: Callable[[int, int, dict],
     tuned = [p for p in net.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam([{"params": tuned, "lr_factor": config.backbone_lr_factor},
                                   {"params": head, "lr_factor": 1.0}], lr=config.lr)
-    if "optimizer" in state:
-        optimizer.load_state_dict(state["optimizer"])
-    gamma = config.lr_end_factor ** (1.0 / max(config.steps, 1))
-    t0, last = time.perf_counter(), {}
-    for step in range(start, config.steps):
+
+    def step(i: int) -> dict[str, torch.Tensor]:
         net.train()
         net.backbone.apply(lambda m: m.eval() if isinstance(m, torch.nn.BatchNorm2d) else None)
-        images, labels = batch(train_refs, config.seed, step, size, config.batch, config.rare_boost)
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr * group["lr_factor"] * gamma**step
+        images, labels = batch(train_refs, config.seed, i, size, config.batch, config.rare_boost)
         logits = net(to_tensor(images))
-        loss = F.cross_entropy(logits, torch.from_numpy(labels).long(), weight=weights)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        last = {"loss": float(loss.detach())}
-        done = step + 1
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            last.update(validate(net, val))
-            record = {"step": done, "seconds": round(time.perf_counter() - t0, 1), **last}
-            save_parser(out, net, done, optimizer, extra={"train_config": json.dumps(asdict(config)), "last": json.dumps(record)})
-            with open(log_path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-        if progress:
-            progress(done, config.steps, last)
-    return {"steps": config.steps, "seconds": time.perf_counter() - t0, **last}
+        return {"loss": F.cross_entropy(logits, torch.from_numpy(labels).long(), weight=weights)}
+
+    def save(path: Path, done: int, record: dict) -> None:
+        save_parser(path, net, done, optimizer, extra={"train_config": json.dumps(asdict(config)),
+                                                       "last": json.dumps(record)})
+
+    loop = TrainingLoop(out, config.steps, config.checkpoint_every, optimizer,
+                        Schedule(config.lr, config.lr_end_factor, config.steps), step,
+                        validate=lambda: validate(net, val), save=save)
+    return loop.run(state, progress)

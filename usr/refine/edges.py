@@ -21,6 +21,7 @@ import trimesh
 from usr.geometry.distance import MeshQuery
 from usr.mesh.curves import chains, label_boundary_edges
 from usr.mesh.graph import neighbour_mean, vertex_adjacency
+from usr.mesh.ops import face_normals
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,8 @@ def refine_edges(mesh: trimesh.Trimesh, face_labels: np.ndarray,
     v = _resolve_flips(mesh, v, before_edges, on_curve, adjacency, surface)
     out = trimesh.Trimesh(v, faces, process=False)
     move = np.linalg.norm(v - np.asarray(mesh.vertices), axis=1)
-    flipped = int(((_face_normals(v, faces) * mesh.face_normals).sum(1) < 0).sum())
+    flipped = int(((face_normals(v, faces) * mesh.face_normals).sum(1) < 0).sum())
     return out, RefineStats(int(cur.size), float(move.max(initial=0.0)), float(move.mean()) if len(move) else 0.0, flipped)
-
-
-def _face_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    n = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
 
 
 def _resolve_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, on_curve: np.ndarray,
@@ -113,7 +109,7 @@ def _resolve_flips(mesh: trimesh.Trimesh, v: np.ndarray, fallback: np.ndarray, o
     faces = np.asarray(mesh.faces)
     reference = np.asarray(mesh.face_normals)
     for r in range(rounds):
-        flipped = (_face_normals(v, faces) * reference).sum(1) < 0
+        flipped = (face_normals(v, faces) * reference).sum(1) < 0
         if not flipped.any():
             break
         ids = np.unique(faces[flipped])

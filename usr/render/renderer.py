@@ -10,7 +10,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from usr.field.sdf_field import SDFField
-from usr.field.views import SourceViews
+from usr.field.source_views import SourceViews
 from usr.render.neus import composite, composite_weights, section_alpha
 from usr.render.occupancy import OccupancyGrid
 

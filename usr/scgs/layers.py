@@ -11,16 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 import trimesh
-from scipy.sparse.csgraph import connected_components
 
-from usr.labels import BACKGROUND, DRESS, HAIR, LABEL_NAMES, LOWER, OUTER, SHOES, SKIN, UPPER
+from usr.labels import BACKGROUND, GARMENT_LABELS, LABEL_NAMES, LAYER_ORDER, SKIN
 from usr.mesh.graph import vertex_adjacency
-
-# innermost first: the order layers are stacked (and listed in layers.glb)
-LAYER_ORDER = (SKIN, SHOES, LOWER, UPPER, DRESS, OUTER, HAIR)
-GARMENT_LABELS = (HAIR, UPPER, LOWER, DRESS, OUTER, SHOES)
+from usr.mesh.ops import split_nonmanifold, thicken
 
 
 @dataclass
@@ -30,50 +25,16 @@ class Layer:
     colours: np.ndarray  # V×3 uint8
 
 
-def split_nonmanifold(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Faces re-indexed so that every vertex is one fan of faces joined by shared edges; and each new vertex's
-    original id. A vertex where two pieces of a sheet only touch (a bow-tie) becomes one vertex per piece."""
-    f = np.asarray(faces, dtype=np.int64)
-    corners = np.arange(f.size).reshape(f.shape)
-    start, end = f.reshape(-1), np.roll(f, -1, axis=1).reshape(-1)  # directed edge k → k+1 of every face
-    c_start, c_end = corners.reshape(-1), np.roll(corners, -1, axis=1).reshape(-1)
-    _, group, count = np.unique(np.sort(np.stack([start, end], 1), 1), axis=0, return_inverse=True, return_counts=True)
-    group = group.ravel()
-    order = np.argsort(group, kind="stable")
-    order = order[count[group[order]] == 2]  # edges shared by exactly two faces, pairwise consecutive
-    a, b = order[0::2], order[1::2]
-    same = start[a] == start[b]
-    rows = np.concatenate([c_start[a], c_end[a]])
-    cols = np.concatenate([np.where(same, c_start[b], c_end[b]), np.where(same, c_end[b], c_start[b])])
-    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(f.size, f.size))
-    n, comp = connected_components(graph, directed=False)
-    original = np.zeros(n, np.int64)
-    original[comp] = f.reshape(-1)
-    return comp.reshape(f.shape), original
-
-
 def _sub(mesh: trimesh.Trimesh, colours: np.ndarray, face_mask: np.ndarray) -> tuple[trimesh.Trimesh, np.ndarray]:
     """The faces of `face_mask` as their own manifold sheet (bow-tie vertices split), colours carried."""
     faces, original = split_nonmanifold(np.asarray(mesh.faces)[face_mask])
     return trimesh.Trimesh(np.asarray(mesh.vertices)[original], faces, process=False), colours[original]
 
 
-def thicken(mesh: trimesh.Trimesh, colours: np.ndarray, thickness: float) -> tuple[trimesh.Trimesh, np.ndarray]:
-    """Closed shell: the sheet, a copy moved `thickness` against the normals (reversed), and a rim on open edges."""
-    v, f = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-    n = len(v)
-    inner = v - thickness * np.asarray(mesh.vertex_normals)
-    edges = mesh.edges_sorted[trimesh.grouping.group_rows(mesh.edges_sorted, require_count=1)]
-    # orient each open edge as it appears in its face, so the rim faces outwards
-    directed = np.asarray(mesh.edges)
-    lookup = {tuple(e): True for e in directed.tolist()}
-    rim = []
-    for a, b in edges.tolist():
-        if not lookup.get((a, b)):
-            a, b = b, a
-        rim += [[b, a, a + n], [b, a + n, b + n]]
-    faces = np.concatenate([f, f[:, ::-1] + n, np.array(rim, dtype=np.int64).reshape(-1, 3)])
-    return trimesh.Trimesh(np.concatenate([v, inner]), faces, process=False), np.concatenate([colours, colours])
+def _shell(sheet: trimesh.Trimesh, colours: np.ndarray, thickness: float) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """Closed shell: the sheet, a copy moved `thickness` against its (trimesh) vertex normals, a rim on open edges."""
+    v, f, _ = thicken(np.asarray(sheet.vertices), np.asarray(sheet.faces), -thickness, np.asarray(sheet.vertex_normals))
+    return trimesh.Trimesh(v, f, process=False), np.concatenate([colours, colours])
 
 
 def body_placeholder(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray, inset: float,
@@ -96,7 +57,7 @@ def body_placeholder(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np
 
 def build_layers(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray, body_inset: float = 0.01,
                  thickness: float = 0.0) -> list[Layer]:
-    """Body first, then the garments present, innermost first."""
+    """Body first, then the garments present, innermost first (usr.labels.LAYER_ORDER)."""
     if len(face_labels) != len(mesh.faces):
         raise ValueError(f"face labels: {len(face_labels)} values for {len(mesh.faces)} faces")
     layers = [Layer("body", *body_placeholder(mesh, colours, face_labels, body_inset))]
@@ -105,7 +66,7 @@ def build_layers(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.nda
             continue
         sub, sub_colours = _sub(mesh, colours, face_labels == label)
         if thickness > 0:
-            sub, sub_colours = thicken(sub, sub_colours, thickness)
+            sub, sub_colours = _shell(sub, sub_colours, thickness)
         layers.append(Layer(LABEL_NAMES[label], sub, sub_colours))
     return layers
 

@@ -14,6 +14,11 @@ import trimesh
 
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
+from usr.parsing.predict import DEFAULT_PARSER, parse_probabilities
+from usr.parsing.sam_refine import refine_probabilities
+from usr.parsing.train import load_parser
+from usr.progress import Progress, notify
+from usr.recon_spec import SeparationSpec
 from usr.refine.edges import RefineOptions, RefineStats, refine_edges
 from usr.scgs.layers import Layer, build_layers
 from usr.scgs.regularize import RegularizeOptions, SurfaceLabels, regularize
@@ -28,7 +33,12 @@ class SeparateOptions:
     regularize: RegularizeOptions = RegularizeOptions()
     refine: RefineOptions | None = RefineOptions()  # None: no geometry fine-tune
     body_inset: float = 0.01  # m
-    thickness: float = 0.0  # m; > 0 makes closed garment shells
+    thickness: float = SeparationSpec.thickness  # m; > 0 makes closed garment shells
+
+    @classmethod
+    def from_spec(cls, spec: SeparationSpec) -> "SeparateOptions":
+        """The options a user's separation settings stand for (the rest at their defaults)."""
+        return cls(refine=RefineOptions() if spec.refine else None, thickness=spec.thickness)
 
 
 @dataclass
@@ -49,8 +59,8 @@ class Separation:
         return out
 
 
-def view_semantics(capture: SubjectCapture, names: list[str], source: str = "parser", parser=None,
-                   progress=None, sam=None) -> list[ViewSemantics]:
+def view_semantics(capture: SubjectCapture, names: list[str], source: str = SeparationSpec.label_source, parser=None,
+                   progress: Progress | None = None, sam=None) -> list[ViewSemantics]:
     """Class probabilities for the named views, from the garment parser (sharpened by `sam`, a SamPredictor, when
     given) or from the capture's label maps."""
     if source not in LABEL_SOURCES:
@@ -61,22 +71,15 @@ def view_semantics(capture: SubjectCapture, names: list[str], source: str = "par
             raise CaptureError(f"{capture.root or capture.name}: labels/: this capture has no label maps "
                                "(use the garment parser instead)")
         return [ViewSemantics.from_label_map(c, lab) for c, lab in zip(sub.cameras, sub.labels)]
-    from usr.parsing.predict import DEFAULT_PARSER, parse_probabilities
-
     if parser is None:
-        from usr.parsing.train import load_parser
-
         parser, _ = load_parser(DEFAULT_PARSER)
     out = []
     for k, (cam, img) in enumerate(zip(sub.cameras, sub.images)):
         probs = parse_probabilities(parser, img)
         if sam is not None:
-            from usr.parsing.sam_refine import refine_probabilities
-
             probs = refine_probabilities(sam, img, probs)[0]
         out.append(ViewSemantics(cam, probs))
-        if progress:
-            progress((k + 1) / len(names))
+        notify(progress, "parse", (k + 1) / len(names))
     return out
 
 

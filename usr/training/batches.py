@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor
 
 from usr.io.subject_folder import read_subject
 from usr.render.occupancy import OccupancyGrid, visual_hull
-from usr.views import PreparedViews, prepare_views
+from usr.prepared_views import PreparedViews, prepare_views
 
 
 @dataclass
@@ -28,8 +29,6 @@ class SubjectViews:
 
 
 def load_subjects(data: Path, names: list[str], work_size: int) -> list[SubjectViews]:
-    import cv2
-
     out = []
     for name in names:
         cap = read_subject(Path(data) / name)

@@ -3,20 +3,20 @@ untrained image-free field) the from-scratch baseline. Each step renders one vie
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from usr.field.sdf_field import SDFField
+from usr.prepared_views import PreparedViews
+from usr.progress import Progress, notify
 from usr.training.batches import SubjectViews, draw_batch
 from usr.training.objective import LossWeights, Objective
-from usr.views import PreparedViews
 
 
-def finetune(field: SDFField, views: PreparedViews, steps: int, rays: int = 512, samples: int = 40, seed: int = 0,
+def finetune(field: SDFField, views: PreparedViews, steps: int, rays: int, samples: int, seed: int,
              lr: float = 2e-3, weights: LossWeights = LossWeights(depth=0.0),
-             progress: Callable[[float], None] | None = None) -> list[float]:
-    """Optimise `field` in place for `steps`; returns the loss per step."""
+             progress: Progress | None = None) -> list[float]:
+    """Optimise `field` in place for `steps` (`rays` per step, `samples` per ray; usr.recon_spec.ReconSpec holds
+    their defaults); returns the loss per step."""
     subject = [SubjectViews("subject", views, None)]
     n = len(views.names)
     objective = Objective(field, weights, samples)
@@ -30,7 +30,6 @@ def finetune(field: SDFField, views: PreparedViews, steps: int, rays: int = 512,
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
-        if progress:
-            progress((step + 1) / steps)
+        notify(progress, "fine-tune", (step + 1) / steps)
     field.eval()
     return losses

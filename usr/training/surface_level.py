@@ -12,7 +12,6 @@ extracted at 0.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,10 @@ from usr.io.meshes import load_mesh
 from usr.io.subject_folder import read_subject
 from usr.mesh.extract import marching_cubes_mesh, sdf_grid
 from usr.metrics.geometry import chamfer_cm
+from usr.progress import Progress, notify
 from usr.render.occupancy import visual_hull
-from usr.views import prepare_views, spread_views
+from usr.training.checkpoint import update_extra
+from usr.prepared_views import prepare_views, spread_views
 
 LEVELS = tuple(float(x) + 0.0 for x in np.round(np.arange(-0.06, 0.0101, 0.005), 4))  # −6 … +1 cm
 
@@ -51,9 +52,9 @@ def chamfer_by_level(values: np.ndarray, lo: np.ndarray, step: float, gt, levels
 
 
 def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resolution: int = 128,
-                    work_size: int = 192, levels=LEVELS, progress: Callable[[int, int], None] | None = None) -> LevelCalibration:
+                    work_size: int = 192, levels=LEVELS, progress: Progress | None = None) -> LevelCalibration:
     """Mean Chamfer at each candidate level over `subjects` (feed-forward from `views` spread views, or all of a
-    smaller rig); pick the best."""
+    smaller rig); pick the best. progress(subject name, fraction of the subjects done)."""
     field.eval()
     table: dict[float, list[float]] = {float(lv): [] for lv in levels}
     for i, path in enumerate(subjects):
@@ -68,8 +69,7 @@ def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resol
             values, lo, step = sdf_grid(lambda p: field.sdf(p, source), hull, resolution)
         for lv, chamfer in chamfer_by_level(values, lo, step, gt, list(table)).items():
             table[lv].append(chamfer)
-        if progress:
-            progress(i + 1, len(subjects))
+        notify(progress, Path(path).name, (i + 1) / len(subjects))
     means = {lv: float(np.mean(v)) for lv, v in table.items()}
     best = min(means, key=means.get)
     return LevelCalibration(best, means, [str(s) for s in subjects], views, resolution)
@@ -77,8 +77,6 @@ def calibrate_level(field: SDFField, subjects: list[Path], views: int = 4, resol
 
 def write_level(checkpoint: Path, calibration: LevelCalibration) -> None:
     """Store the level (and how it was measured) in the checkpoint's `extra`, keeping everything else."""
-    from usr.training.checkpoint import update_extra
-
     update_extra(checkpoint, surface_level=calibration.level,
                  surface_level_calibration=json.dumps({"chamfer_cm_by_level": calibration.chamfer_by_level,
                                                        "subjects": calibration.subjects, "views": calibration.views,

@@ -1,8 +1,9 @@
 """`usr train`: train the generalizable field across synthetic subjects.
 
-Progress, a checkpoint every `checkpoint_every` steps (atomic; the run resumes from it), and a
-validation metric per checkpoint (PSNR and silhouette IoU of a held-out view of a validation
-subject, rendered from its other views) appended to `<out>.log.jsonl`.
+The field's step (a batch of rays of one subject, usr.training.objective) and validation (PSNR and silhouette IoU
+of a held-out view of a validation subject, rendered from its other views) plugged into the shared loop
+(usr.training.loop: resume, learning-rate decay, a checkpoint every `checkpoint_every` steps, `<out>.log.jsonl`,
+progress).
 
 Distributed: under `torchrun --nproc_per_node N`, each process takes 1/N of every global batch
 (same batch on every process, see batches.py) and DistributedDataParallel averages gradients
@@ -12,26 +13,25 @@ Distributed: under `torchrun --nproc_per_node N`, each process takes 1/N of ever
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
-import torch.distributed as dist
 
 from usr.field.sdf_field import FieldConfig, SDFField
 from usr.metrics.images import psnr, silhouette_iou
+from usr.progress import Progress
 from usr.render.occupancy import visual_hull
 from usr.render.renderer import render_view
 from usr.training.batches import SubjectViews, draw_batch, load_subjects
 from usr.training.checkpoint import load_checkpoint, save_checkpoint
+from usr.training.loop import Schedule, TrainingLoop, process_group, resume
 from usr.training.objective import LossWeights, Objective
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     data: str
     out: str
@@ -48,20 +48,6 @@ class TrainConfig:
     max_subjects: int | None = None
     weights: LossWeights = field(default_factory=LossWeights)
     field: FieldConfig = field(default_factory=FieldConfig)
-
-
-def _dist_info() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def init_distributed_from_env() -> bool:
-    """Join the process group torchrun describes (RANK/WORLD_SIZE set); gloo on CPU, nccl on CUDA."""
-    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        return True
-    return False
 
 
 def _splits(data: Path) -> dict[str, list[str]]:
@@ -81,8 +67,6 @@ def validate(field: SDFField, subject: SubjectViews, size: int = 96) -> dict[str
     field.eval()
     views = field.encode_views(sources.to_source()) if field.encoder else None
     small = v.cameras[1].fit(size)
-    import cv2
-
     gt = cv2.resize(v.images[1], (small.width, small.height), interpolation=cv2.INTER_AREA)
     gt_mask = cv2.resize(v.masks[1], (small.width, small.height), interpolation=cv2.INTER_AREA) > 127
     hull = visual_hull(sources.cameras, sources.masks, 48)
@@ -92,8 +76,9 @@ def validate(field: SDFField, subject: SubjectViews, size: int = 96) -> dict[str
     return {"val_psnr": psnr(pred, gt, gt_mask), "val_iou": silhouette_iou(out["opacity"] > 0.5, gt_mask)}
 
 
-def train(config: TrainConfig, progress: Callable[[int, int, dict], None] | None = None) -> dict:
-    rank, world = _dist_info()
+def train(config: TrainConfig, progress: Progress | None = None) -> dict:
+    """Train (or resume) the field of `config.out`; progress("step 120/2000 loss 0.031 …", fraction) on rank 0."""
+    rank, world = process_group()
     if config.rays % world:
         raise ValueError(f"--rays {config.rays} must divide by the number of processes ({world})")
     data, out = Path(config.data), Path(config.out)
@@ -103,52 +88,23 @@ def train(config: TrainConfig, progress: Callable[[int, int, dict], None] | None
     val = load_subjects(data, splits["val"][:1], config.work_size) if splits.get("val") else subjects[:1]
 
     torch.manual_seed(config.seed)
-    start, log_path = 0, out.with_suffix(".log.jsonl")
-    if out.exists():
-        field, state = load_checkpoint(out)
-        start = int(state["step"])
-    else:
-        field = SDFField(config.field)
+    field, state = resume(out, load_checkpoint, lambda: SDFField(config.field))
     objective = Objective(field, config.weights, config.samples)
     model = torch.nn.parallel.DistributedDataParallel(objective) if world > 1 else objective
     optimizer = torch.optim.Adam(field.parameters(), lr=config.lr)
-    if out.exists() and "optimizer" in state:
-        optimizer.load_state_dict(state["optimizer"])
-    gamma = config.lr_end_factor ** (1.0 / max(config.steps, 1))  # lr(step) = lr · gamma^step, resume-safe
 
-    t0, last = time.perf_counter(), {}
-    for step in range(start, config.steps):
-        batch = draw_batch(subjects, config.seed, step, config.rays, (config.min_sources, config.max_sources))
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr * gamma**step
-        terms = model(batch.slice(rank, world))
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        optimizer.step()
-        last = _global_mean({k: v.detach() for k, v in terms.items()}, world)
-        done = step + 1
-        if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
-            metrics = validate(field, val[0])
-            record = {"step": done, "seconds": round(time.perf_counter() - t0, 1), **last, **metrics,
-                      "inv_s": field.inv_s.item()}
-            save_checkpoint(out, field, done, optimizer, extra={"train_config": _json(config), "last": record})
-            with open(log_path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-            last.update(metrics)
-        if progress and rank == 0:
-            progress(done, config.steps, last)
-    if world > 1:
-        dist.barrier()  # no process leaves (and tears down the group) while rank 0 still validates and saves
-    return {"steps": config.steps, "seconds": time.perf_counter() - t0, **last}
+    def step(i: int) -> dict[str, torch.Tensor]:
+        batch = draw_batch(subjects, config.seed, i, config.rays, (config.min_sources, config.max_sources))
+        return model(batch.slice(rank, world))
 
+    def save(path: Path, done: int, record: dict) -> None:
+        save_checkpoint(path, field, done, optimizer, extra={"train_config": _json(config), "last": record})
 
-def _global_mean(terms: dict[str, torch.Tensor], world: int) -> dict[str, float]:
-    """Loss terms averaged over the processes (each holds the loss of its share of the batch)."""
-    if world > 1:
-        stacked = torch.stack(list(terms.values()))
-        dist.all_reduce(stacked)
-        terms = dict(zip(terms, stacked / world))
-    return {k: float(v) for k, v in terms.items()}
+    loop = TrainingLoop(out, config.steps, config.checkpoint_every, optimizer,
+                        Schedule(config.lr, config.lr_end_factor, config.steps), step,
+                        validate=lambda: validate(field, val[0]), save=save,
+                        logged=lambda: {"inv_s": field.inv_s.item()})
+    return loop.run(state, progress)
 
 
 def _json(config: TrainConfig) -> dict:

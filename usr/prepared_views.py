@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from usr.field.views import SourceViews
+from usr.field.source_views import SourceViews
 from usr.io.cameras import Camera
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError

@@ -1,4 +1,4 @@
-"""Person masks from a rough mask and the garment parser together, by GrabCut.
+"""Mask repair: person masks from a rough mask and the garment parser together, by GrabCut.
 
 Clean-plate subtraction (usr.io.clean_plate) misses whatever looks like its plate: a person who held still
 while the plate was estimated from the clip (a ghost), dark clothes over a dark floor. The parser finds
@@ -17,10 +17,11 @@ import numpy as np
 
 from usr.io.clean_plate import fill_holes, main_component
 from usr.labels import BACKGROUND
+from usr.parsing.predict import parse_probabilities
 
 
 @dataclass(frozen=True)
-class RefineConfig:
+class MaskRepairConfig:
     work_size: int = 512  # GrabCut runs on the person crop resampled to this longer side
     search_margin: float = 0.08  # band (fraction of the work size) around the rough mask (holes filled) searched
     iterations: int = 5
@@ -38,7 +39,7 @@ def person_window(mask: np.ndarray, fill: float) -> tuple[int, int, int, int] | 
     return max(0, int(cy - half)), min(h, int(np.ceil(cy + half))), max(0, int(cx - half)), min(w, int(np.ceil(cx + half)))
 
 
-def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray, config: RefineConfig = RefineConfig()
+def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray, config: MaskRepairConfig = MaskRepairConfig()
                    ) -> np.ndarray:
     """uint8 0/255 mask: GrabCut on image (H×W×3 uint8) seeded by a rough 0/255 mask and a person probability map."""
     rough = rough > 127
@@ -57,10 +58,8 @@ def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray
     return (((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)) * 255).astype(np.uint8)
 
 
-def refine_with_parser(image: np.ndarray, rough: np.ndarray, net, config: RefineConfig = RefineConfig()) -> np.ndarray:
+def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRepairConfig = MaskRepairConfig()) -> np.ndarray:
     """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser: returns uint8 0/255."""
-    from usr.parsing.predict import parse_probabilities
-
     window = person_window(rough, config.crop_fill)
     if window is None:
         return rough

@@ -1,0 +1,57 @@
+"""What a reconstruction is run with: one frozen `ReconSpec`, passed whole from the command line (`usr reconstruct`,
+`usr batch`), the web page, the demo and the benchmarks to `usr.pipeline.reconstruct_subject`.
+
+Every default is written here once; the help texts are the options' (apps/options.py makes the options from these
+fields). Light on purpose (no torch, no meshes): every `usr` command imports it to build its options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from usr.settings import setting
+
+METHODS = ("field", "visual-hull", "scratch")
+
+
+@dataclass(frozen=True)
+class SeparationSpec:
+    """How the garments are separated (SCGS): `usr reconstruct` with layers, and `usr separate`."""
+
+    label_source: str = setting("parser", "2D labels for SCGS: parser (default) or capture (the capture's labels/ "
+                                          "maps).", flag="--labels")
+    sam_checkpoint: Path | None = setting(None, "segment-anything weights: sharpen the parser's regions (needs a SAM "
+                                                "environment, see README).")
+    sam_type: str = setting("vit_b", "vit_b, vit_l or vit_h (must match the checkpoint).")
+    refine: bool = setting(True, "Geometry fine-tune of garment edges.")
+    thickness: float = setting(0.0, "Garment thickness in metres (0 = open sheets).", min=0.0)
+
+
+@dataclass(frozen=True)
+class ReconSpec:
+    """One reconstruction: views → field (feed-forward, optionally fine-tuned) → mesh → layers."""
+
+    views: tuple[str, ...] | None = setting(None, "Input views, e.g. cam00,cam03,cam05 (default: all).")
+    resolution: int = setting(256, "Marching-cubes grid resolution.", min=32)
+    finetune_steps: int = setting(0, "Per-subject fine-tune steps (0 = feed-forward).", min=0)
+    checkpoint: Path | None = setting(None, "Field checkpoint (default: the embedded model).")
+    method: str = setting("field", "field (default), visual-hull, or scratch (per-subject from scratch).")
+    layers: bool = setting(True, "Separate the garments into layers (SCGS).")
+    separation: SeparationSpec = setting(SeparationSpec())
+    # internal knobs: no command shows them (benchmarks and tests set them)
+    scratch_steps: int = setting(1500, "Optimisation steps of --method scratch when --finetune-steps is 0.", cli=False)
+    work_size: int = setting(192, "Long side in pixels the views are resized to for the field.", cli=False)
+    hull_resolution: int = setting(64, "Visual-hull grid the surface is looked for in.", cli=False)
+    samples: int = setting(40, "Samples per ray of the fine-tune.", cli=False)
+    finetune_rays: int = setting(512, "Rays per fine-tune step.", cli=False)
+    seed: int = setting(0, "Seed of the fine-tune's ray draws.", cli=False)
+
+    def extraction_level(self, surface_level: float) -> float:
+        """The SDF level the mesh is extracted at: the checkpoint's calibrated `surface_level` feed-forward, 0 once
+        the field is fine-tuned on the subject."""
+        return surface_level if self.finetune_steps == 0 else 0.0
+
+
+# `usr demo` and `usr app` reconstruct on a coarser grid than the default: an answer sooner, on a page or a first run
+QUICK_SPEC = ReconSpec(resolution=192)
