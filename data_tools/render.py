@@ -70,7 +70,7 @@ class View:
     normal: Float[np.ndarray, "h w 3"]  # world unit normal facing the camera, 0 where no hit
 
 
-@dataclass
+@dataclass(frozen=True)
 class RenderOptions:
     background: tuple[float, float, float] = (0.5, 0.5, 0.5)
     noise_sigma: float = 0.0  # Gaussian pixel noise, in 0..255 units

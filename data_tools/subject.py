@@ -61,14 +61,15 @@ class SyntheticSubject:
 
 
 def make_subject(name: str, seed: int, pose_kinds=POSE_KINDS, garments_dir: Path | None = None,
-                 attributes: Attributes | None = None) -> SyntheticSubject:
+                 attributes: Attributes | None = None, garment_set: str = "all") -> SyntheticSubject:
     """Sample and build a dressed subject; everything follows from `seed`. `attributes` (outfit kind, body shape,
-    pose, lighting; data_tools.attributes) fix what they name; without them the subject is the same as before."""
+    pose, lighting; data_tools.attributes) fix what they name; without them the subject is the same as before.
+    `garment_set` picks the MakeHuman assets drawn from (data_tools.garments.makehuman.GARMENT_SETS)."""
     a = attributes or Attributes()
     rng = np.random.default_rng(seed)
     pose = sample_pose(a.pose or str(rng.choice(list(pose_kinds))), rng)
     body = build_body(sample_body_spec(rng, pose, phenotype_ranges(a.body) if a.body else None))
-    outfit = sample_outfit(rng, garments_dir, a.outfit)
+    outfit = sample_outfit(rng, garments_dir, a.outfit, garment_set)
     return dress_body(name, seed, body, outfit, rng, lighting=a.lighting)
 
 

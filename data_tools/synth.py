@@ -4,6 +4,7 @@ Layout written (see docs/formats.md):
     OUT/synth.json          the configuration (a resumed run must match it)
     OUT/splits.json         train / val / test subject names
     OUT/subject_0000/       a subject folder: cameras.json, images/, masks/, labels/, depth/, normals/, gt/
+                            (with --points: gt/points.npz; with --rig train: gt/rig.json)
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes, draw, parse_mix
+from data_tools.garments.makehuman import GARMENT_SETS
+from data_tools.photo import photo_like, photo_rng
+from data_tools.points import PointSpec, points_for_subject, write_points
 from data_tools.render import RenderOptions, Renderer, View
-from data_tools.rigs import RIG_KINDS, make_rig
+from data_tools.rigs import RIG_KINDS, framing, make_rig
 from data_tools.subject import SyntheticSubject, clothed_surface, make_subject
 from smpl_d.poses import POSE_KINDS
 from usr import labels as L
@@ -45,12 +49,23 @@ class SynthConfig:
     shadows: bool = True
     outfits: str = ""  # outfit-kind mix, e.g. "dress=0.8,trousers=0.2" (data_tools.attributes); "" = as usual
     bodies: str = ""  # body-shape mix, e.g. "heavy=0.9,slim=0.1"; "" = as usual
+    points: int = 0  # supervision points per subject in gt/points.npz (data_tools.points); 0 = none
+    photo: bool = False  # photo-like images (data_tools.photo): room background, exposure, white balance, noise, JPEG
+    garment_set: str = "all"  # MakeHuman assets drawn from: all, train (no evaluation assets), eval (only those)
 
     def __post_init__(self) -> None:
         if self.subjects < 1 or self.views < 1 or self.size < 16:
             raise ValueError(f"need subjects ≥ 1, views ≥ 1, size ≥ 16; got {self.subjects}, {self.views}, {self.size}")
         if self.rig not in RIG_KINDS:
             raise ValueError(f"unknown rig {self.rig!r}; known: {', '.join(RIG_KINDS)}")
+        if self.rig == "train" and self.views < 3:
+            raise ValueError(f"rig 'train' draws 3…views cameras per subject: needs views ≥ 3, got {self.views}")
+        if self.points < 0:
+            raise ValueError(f"points must be ≥ 0, got {self.points}")
+        if self.garment_set not in GARMENT_SETS:
+            raise ValueError(f"unknown garment set {self.garment_set!r}; known: {', '.join(GARMENT_SETS)}")
+        if self.garment_set == "eval" and self.garments_dir is None:
+            raise ValueError("garment set 'eval' needs the MakeHuman CC0 assets (--garments-dir)")
         bad = [k for k in self.pose_kinds if k not in POSE_KINDS]
         if bad:
             raise ValueError(f"unknown pose kinds {bad}; known: {', '.join(POSE_KINDS)}")
@@ -78,9 +93,11 @@ class SynthConfig:
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
         d["pose_kinds"] = list(self.pose_kinds)
-        for key in ("outfits", "bodies"):  # folders made before the mixes existed stay resumable
+        for key in ("outfits", "bodies", "points", "photo"):  # folders made before these existed stay resumable
             if not d[key]:
                 del d[key]
+        if d["garment_set"] == "all":
+            del d["garment_set"]
         d["version"] = SYNTH_VERSION
         return d
 
@@ -103,13 +120,35 @@ def splits(names: list[str]) -> dict[str, list[str]]:
 
 
 def render_views(subject: SyntheticSubject, cameras: list[Camera], config: SynthConfig) -> list[View]:
+    """The subject through every camera; with `config.photo` the images are made photo-like (masks, labels, depth
+    and normals unchanged)."""
     renderer = Renderer(subject.layers(), subject.lighting)
     rng = np.random.default_rng(subject.seed + 1)
     bg = tuple(float(c) for c in rng.uniform(0.2, 0.8) + rng.uniform(-0.05, 0.05, 3))
-    return [
+    views = [
         renderer.render(cam, RenderOptions(bg, config.noise_sigma, config.blur_sigma, config.shadows, subject.seed + i))
         for i, cam in enumerate(cameras)
     ]
+    if config.photo:
+        views = [dataclasses.replace(v, rgb=photo_like(v.rgb, v.mask, photo_rng(subject.seed, i)))
+                 for i, v in enumerate(views)]
+    return views
+
+
+def person_points(subject: SyntheticSubject) -> np.ndarray:
+    """Every vertex of the subject's meshes: the extremes of its pictures (rigs that frame the person use them)."""
+    return np.concatenate([layer.vertices for layer in subject.layers()])
+
+
+def rig_facts(cameras: list[Camera], person: np.ndarray) -> dict:
+    """gt/rig.json of a train rig: per camera, the person's share of the picture height and the sides it crosses."""
+    rows = []
+    for cam in cameras:
+        f = framing(cam, person)
+        rows.append({"name": cam.name, "height_fraction": round(f.height_fraction, 4), "cut": list(f.cut),
+                     "distance_m": round(float(np.linalg.norm(cam.center - (person.min(0) + person.max(0)) / 2)), 4),
+                     "vertical_fov_deg": round(float(np.degrees(2 * np.arctan(cam.height / 2 / cam.K[1, 1]))), 3)})
+    return {"version": 1, "kind": "train", "cameras": rows}
 
 
 def write_synthetic_subject(folder: Path, subject: SyntheticSubject, cameras: list[Camera], views: list[View]) -> None:
@@ -164,11 +203,16 @@ def synthesize(out: Path, config: SynthConfig, progress: Progress | None = None)
             continue
         seed = subject_seed(config.seed, i)
         subject = make_subject(name, seed, config.pose_kinds, Path(config.garments_dir) if config.garments_dir else None,
-                               config.attributes(seed))
-        cameras = make_rig(config.rig, config.views, config.size, np.random.default_rng(seed + 2))
+                               config.attributes(seed), config.garment_set)
+        person = person_points(subject) if config.rig == "train" else None
+        cameras = make_rig(config.rig, config.views, config.size, np.random.default_rng(seed + 2), person)
         views = render_views(subject, cameras, config)
         with atomic_dir(folder) as tmp:
             write_synthetic_subject(tmp, subject, cameras, views)
+            if person is not None:
+                write_json_atomic(tmp / "gt" / "rig.json", rig_facts(cameras, person))
+            if config.points:
+                write_points(tmp / "gt" / "points.npz", points_for_subject(tmp / "gt", PointSpec(count=config.points), seed))
         made += 1
         notify(progress, name, (i + 1) / len(names))
     write_json_atomic(out / "splits.json", splits(names))

@@ -31,7 +31,7 @@ from usr.mesh.ops import vertex_normals
 from usr.progress import Progress, Throttled
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitConfig:
     facings: int = 4  # facing directions tried (about +Y), the best kept
     start_poses: tuple[str, ...] = ("a_pose", "relaxed", "t_pose")  # tried from each facing, those the model has

@@ -24,6 +24,11 @@ from usr.mesh.ops import largest_components, select_faces
 
 KIND_LABEL = {"suit": None, "shoes": L.SHOES, "hair": L.HAIR}  # suits are split into upper/lower
 
+# Reserved for evaluation, never worn in training (`usr data synth --garment-set train` leaves them out, `eval` uses
+# only them): 3 of the 12 suits, 1 of the 6 shoes, 2 of the 10 hair styles; each has a kin in the training set.
+EVAL_ASSETS = ("female_casualsuit02", "male_casualsuit04", "male_worksuit01", "shoes06", "bob02", "short04")
+GARMENT_SETS = ("all", "train", "eval")  # all: every asset (as before the sets existed)
+
 
 @dataclass(frozen=True)
 class GarmentAsset:
@@ -63,6 +68,15 @@ def discover_garments(root: Path) -> list[GarmentAsset]:
     if not assets:
         raise FileNotFoundError(f"{root}: no MakeHuman garments found (expected clothes/<name>/<name>.mhclo, hair/...)")
     return assets
+
+
+def select_assets(assets: list[GarmentAsset], garment_set: str) -> list[GarmentAsset]:
+    """The assets of a garment set of GARMENT_SETS: all, train (without EVAL_ASSETS) or eval (only those)."""
+    if garment_set not in GARMENT_SETS:
+        raise ValueError(f"unknown garment set {garment_set!r}; known: {', '.join(GARMENT_SETS)}")
+    if garment_set == "all":
+        return list(assets)
+    return [a for a in assets if (a.name in EVAL_ASSETS) == (garment_set == "eval")]
 
 
 @functools.lru_cache(maxsize=64)

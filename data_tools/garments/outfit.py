@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from data_tools.body import Body
-from data_tools.garments.makehuman import discover_garments, load_asset, makehuman_layers
+from data_tools.garments.makehuman import discover_garments, load_asset, makehuman_layers, select_assets
 from data_tools.garments.procedural import CLEARANCE, GarmentMesh, GarmentSpec, build_procedural, sample_spec
 from data_tools.garments.regions import body_regions
 from usr import labels as L
@@ -32,15 +32,17 @@ class OutfitItem:
         return {"item": self.name, "spec": self.spec.to_json() if self.spec else None, "mhclo": mhclo}
 
 
-def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None, kind: str | None = None) -> list[OutfitItem]:
+def sample_outfit(rng: np.random.Generator, garments_dir: Path | None = None, kind: str | None = None,
+                  garment_set: str = "all") -> list[OutfitItem]:
     """A plausible outfit: top + bottom (or a dress), maybe a jacket, usually shoes and hair.
 
     With `garments_dir` (MakeHuman CC0 assets), about half of the subjects wear a MakeHuman suit
     instead of the procedural top and bottom, and MakeHuman shoes/hair are mixed in. `kind`
     (data_tools.attributes.OUTFIT_KINDS) asks for the main garment: a dress, a skirt / trousers / shorts
-    under any top, or a MakeHuman suit.
+    under any top, or a MakeHuman suit. `garment_set` (makehuman.GARMENT_SETS) picks the MakeHuman assets drawn
+    from: all, train (the evaluation assets left out) or eval (only those).
     """
-    assets = _assets(garments_dir)
+    assets = _assets(garments_dir, garment_set)
     if kind == "suit" and not assets.get("suit"):
         raise ValueError("outfit kind 'suit' needs the MakeHuman CC0 assets (--garments-dir)")
     items: list[OutfitItem] = []
@@ -72,11 +74,11 @@ def _asset_or_procedural(rng: np.random.Generator, assets: list | None, p_asset:
     return OutfitItem(kind, spec=sample_spec(kind, rng))
 
 
-def _assets(garments_dir: Path | None) -> dict[str, list]:
+def _assets(garments_dir: Path | None, garment_set: str = "all") -> dict[str, list]:
     if garments_dir is None:
         return {}
     by_kind: dict[str, list] = {}
-    for asset in discover_garments(Path(garments_dir)):
+    for asset in select_assets(discover_garments(Path(garments_dir)), garment_set):
         by_kind.setdefault(asset.kind, []).append(asset)
     return by_kind
 

@@ -26,7 +26,7 @@ from fed.core.weights import load_vector, model_vector
 ALGORITHMS = ("fedavg", "fedprox", "scaffold")
 
 
-@dataclass
+@dataclass(frozen=True)
 class LocalConfig:
     algorithm: str = "fedavg"
     steps: int = 10

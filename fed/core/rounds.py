@@ -13,7 +13,7 @@ from fed.core.server_opt import ServerOptimizer
 from fed.core.weights import StudioUpdate, screen
 
 
-@dataclass
+@dataclass(frozen=True)
 class RoundConfig:
     rule: str = "mean"  # aggregation.RULES
     byzantine: int = 1  # bad studios the robust rules allow for

@@ -16,7 +16,7 @@ import numpy as np
 SERVER_OPTIMIZERS = ("fedavg", "fedavgm", "fedadagrad", "fedyogi", "fedadam")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServerOptConfig:
     name: str = "fedavg"
     lr: float = 1.0  # η; the adaptive ones want ~1e-2 … 1e-1
