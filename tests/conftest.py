@@ -51,7 +51,8 @@ def fed_studios(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    """The try-on page served in this process on a free port (small reconstructions, a short body fit)."""
+    """The try-on page served in this process on a free port (small reconstructions, a short body fit: the page's
+    wiring is tested here, the fit's quality in test_smpl_d_fit)."""
     import socket
 
     from apps.web.ui import build_page
@@ -59,8 +60,8 @@ def app_url(tmp_path_factory):
     from smpl_d.fit import FitConfig
     from usr.recon_spec import ReconSpec
 
-    quick_fit = FitConfig(facings=2, start_poses=("a_pose",), steps_global=10, steps_start_pose=10, steps_pose=40,
-                          steps_shape=40)
+    quick_fit = FitConfig(facings=1, start_poses=("a_pose",), steps_global=5, steps_start_pose=5, steps_pose=10,
+                          steps_shape=10)
     root = tmp_path_factory.mktemp("app")
     page = build_page(Workspace(root, ReconSpec(resolution=96), fit_config=quick_fit))
     page.queue(default_concurrency_limit=1)

@@ -42,6 +42,15 @@ def _batch(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "apps.cli", "batch", *args], capture_output=True, text=True, timeout=900)
 
 
+@pytest.fixture(scope="module")
+def local_run(batch_input, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, str]:
+    """One local run of the whole input (2 workers), shared: its output folder, the finished process and the first
+    report.json as written (a test that runs the batch again works on a copy of the folder)."""
+    out = tmp_path_factory.mktemp("batch_local") / "out"
+    run = _batch(str(batch_input), "--out", str(out), "--workers", "2", *FAST)
+    return out, run, (out / "report.json").read_text()
+
+
 def test_plan_finds_subject_folders_and_transforms_and_nothing_else(batch_input, tmp_path):
     names = [j.name for j in plan_jobs(batch_input, tmp_path / "out")]
     assert names == ["as_transforms", "broken_missing_image", "broken_nan_camera", "subject_0000", "subject_0001"]
@@ -49,11 +58,10 @@ def test_plan_finds_subject_folders_and_transforms_and_nothing_else(batch_input,
     assert "subject_0000" not in [j.name for j in inside]
 
 
-def test_batch_goes_on_past_broken_subjects_and_resumes(batch_input, tmp_path):
-    out = tmp_path / "out"
-    run = _batch(str(batch_input), "--out", str(out), "--workers", "2", *FAST)
+def test_batch_goes_on_past_broken_subjects_and_resumes(batch_input, local_run, tmp_path):
+    first, run, first_report = local_run
     assert run.returncode == 1, run.stderr
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads(first_report)
     status = {row["name"]: row for row in report["subjects"]}
     assert {n: r["status"] for n, r in status.items()} == {
         "as_transforms": "done", "subject_0000": "done", "subject_0001": "done",
@@ -65,11 +73,14 @@ def test_batch_goes_on_past_broken_subjects_and_resumes(batch_input, tmp_path):
     cores = os.cpu_count() or 1
     assert {status[n]["threads"] for n in ("subject_0000", "subject_0001")} == {max(1, cores // 2)}  # no oversubscription
     for name in ("as_transforms", "subject_0000", "subject_0001"):
-        assert (out / name / "report.json").is_file() and (out / name / "layers.glb").is_file()
-    assert not (out / "broken_nan_camera").exists()  # nothing half-written
-    page = (out / "report.html").read_text()
+        assert (first / name / "report.json").is_file() and (first / name / "layers.glb").is_file()
+    assert not (first / "broken_nan_camera").exists()  # nothing half-written
+    page = (first / "report.html").read_text()
     assert "subject_0000/preview.png" in page and "non-finite" in page
     assert "broken_missing_image" in run.stderr
+
+    out = tmp_path / "out"  # the re-run works on a copy (modification times kept) of the shared run's folder
+    shutil.copytree(first, out)
     stamp = (out / "subject_0000" / "report.json").stat().st_mtime_ns
 
     again = _batch(str(batch_input), "--out", str(out), "--workers", "2", *FAST)
@@ -115,14 +126,15 @@ def ray_cluster(tmp_path_factory):
     subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)
 
 
-def test_ray_runs_the_same_subjects_with_the_same_results(batch_input, ray_cluster, tmp_path):
-    local, remote = tmp_path / "local", tmp_path / "ray"
-    assert _batch(str(batch_input), "--out", str(local), "--workers", "2", *FAST).returncode == 1
+def test_ray_runs_the_same_subjects_with_the_same_results(batch_input, local_run, ray_cluster, tmp_path):
+    local, local_process, local_report = local_run  # the same subjects run locally, with 2 workers
+    assert local_process.returncode == 1
+    remote = tmp_path / "ray"
     run = _batch(str(batch_input), "--out", str(remote), "--workers", "2", "--ray", ray_cluster, *FAST)
     assert run.returncode == 1, run.stderr
     rows = {}
-    for out in (local, remote):
-        report = json.loads((out / "report.json").read_text())
+    for out, text in ((local, local_report), (remote, (remote / "report.json").read_text())):
+        report = json.loads(text)
         rows[out] = {r["name"]: {k: v for k, v in r.items() if k not in ("seconds",)} for r in report["subjects"]}
     assert rows[local] == rows[remote]  # statuses, reasons, layers, scores, threads
     for name, row in rows[local].items():

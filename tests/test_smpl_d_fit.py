@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import smpl_d.fit
 from apps.cli import app
 from data_tools.subject import clothed_surface, make_subject
 from smpl_d.backends import load_body_model
@@ -15,11 +18,17 @@ from tests.layered_results import layered_result, true_fit
 from usr.result import read_layers
 
 
+# the default fit's whole search (4 facings × 3 start poses), with half its optimiser steps: 1.5 cm under the clothes
+# here (the default: 1.4 cm) in half the time
+HALF_STEPS = dict(steps_global=12, steps_start_pose=13, steps_pose=75, steps_shape=75)
+
+
 @pytest.mark.slow
-def test_usr_fit_finds_the_body_under_the_clothes(tmp_path):
+def test_usr_fit_finds_the_body_under_the_clothes(tmp_path, monkeypatch):
     seed = 23
     result = layered_result(tmp_path / "r", seed, with_fit=False, pose_kinds=("relaxed",))
     garments_before = {n: layer.mesh.vertices.copy() for n, layer in read_layers(result).items() if n != "body"}
+    monkeypatch.setattr(smpl_d.fit, "FitConfig", functools.partial(smpl_d.fit.FitConfig, **HALF_STEPS))
     run = CliRunner().invoke(app, ["fit", str(result)])
     assert run.exit_code == 0, run.output
     model = load_body_model("anny")

@@ -46,7 +46,8 @@ def test_a_limb_cut_off_by_the_masks_is_kept_and_a_floater_dropped():
 
 
 def test_sphere_learned_from_silhouettes_within_one_percent():
-    # one thread: multi-threaded float sums differ run to run, and 600 optimiser steps amplify that (seen: 0.3435–0.3506)
+    # one thread: multi-threaded float sums differ run to run, and the optimiser steps amplify that (seen with an
+    # earlier recipe: 0.3435–0.3506)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -64,24 +65,30 @@ def _fit_sphere_and_check():
     field = SDFField(FieldConfig(hash=HashGridConfig(levels=8, log2_table_size=12, max_resolution=128),
                                  use_images=False, hidden=32))
     # silhouettes alone pull the surface in by about 1/s (grazing rays outside still gather opacity), so
-    # the sharpness starts high and learns fast
+    # the sharpness starts high and learns fast; the field's learning rate decays tenfold, so the surface settles
+    # instead of jittering by about a percent (constant rate, 600 steps of 384 rays: seeds 0–3 gave 0.1 %, 0.9 %,
+    # 1.1 %, 5 %; this recipe, 150 steps of 768 rays: 0.1 %, 0.8 %, 0.5 %, 0.6 %, 0.2 % on seeds 0–4)
+    steps, rays = 150, 768
     with torch.no_grad():
-        field.log_inv_s.fill_(5.0)
+        field.log_inv_s.fill_(6.0)
     opt = torch.optim.Adam([{"params": [p for n, p in field.named_parameters() if n != "log_inv_s"]},
                             {"params": [field.log_inv_s], "lr": 1e-1}], lr=1e-2)
+    decay = 0.1 ** (1 / steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, [lambda i: decay**i, lambda i: 1.0])
     o = torch.tensor(np.concatenate([c.image_rays()[0].reshape(-1, 3) for c in cams]), dtype=torch.float32)
     d = torch.tensor(np.concatenate([c.image_rays()[1].reshape(-1, 3) for c in cams]), dtype=torch.float32)
     m = torch.tensor(np.concatenate([k.reshape(-1) for k in masks]) / 255.0, dtype=torch.float32)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(600):
-        idx = torch.randint(0, len(o), (384,), generator=gen)
-        out = render_rays(field, rays_in_hull(o[idx], d[idx], grid), None, samples=40,
-                          jitter=torch.rand(384, generator=gen) - 0.5, with_colour=False)
+    for _ in range(steps):
+        idx = torch.randint(0, len(o), (rays,), generator=gen)
+        out = render_rays(field, rays_in_hull(o[idx], d[idx], grid), None, samples=32,
+                          jitter=torch.rand(rays, generator=gen) - 0.5, with_colour=False)
         grad = sdf_gradient(field, torch.rand(128, 3, generator=gen) * 2 - 1, None)
         loss = mask_loss(out["opacity"], m[idx]) + 0.1 * eikonal_loss(grad)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        schedule.step()
     mesh = extract_mesh(lambda p: field.sdf(p), grid, 96)
     r = np.linalg.norm(mesh.vertices, axis=1)
     assert abs(r.mean() - radius) / radius < 0.01, f"mean radius {r.mean():.4f} vs {radius}"

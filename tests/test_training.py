@@ -1,6 +1,7 @@
 """Training: the shared loop (resume = uninterrupted, schedule, atomic checkpoints); the field resumes to the same
 weights after an interruption; 2 processes (torchrun, gloo) = 1 process."""
 
+import functools
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 import usr.io.atomic
+import usr.training.trainer
 from data_tools.synth import SynthConfig, synthesize
 from tests.conftest import REPO
 from usr.field.sdf_field import FieldConfig, SDFField
@@ -126,7 +128,9 @@ def _weights(path):
     return field.state_dict(), state
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tiny_data, tmp_path):
+def test_interrupted_training_resumes_to_the_same_weights(tiny_data, tmp_path, monkeypatch):
+    # the validation at each checkpoint renders a held-out view (96 px by default, most of this test's time): 24 px
+    monkeypatch.setattr(usr.training.trainer, "validate", functools.partial(usr.training.trainer.validate, size=24))
     straight = tmp_path / "straight.pt"
     train(TrainConfig(str(tiny_data), str(straight), **TINY))
     resumed = tmp_path / "resumed.pt"
@@ -153,10 +157,13 @@ def test_two_processes_match_one_process(tiny_data, tmp_path):
     args = ["train", "--data", str(tiny_data), "--steps", "3", "--rays", "64", "--samples", "12", "--work-size", "48",
             "--checkpoint-every", "3", "--seed", "3"]
     one, two = tmp_path / "one.pt", tmp_path / "two.pt"
-    subprocess.run([sys.executable, "-m", "apps.cli", *args, "--out", str(one)], env=env, check=True,
-                   capture_output=True, timeout=300)
+    # both runs at once (each process on one thread, mostly starting up): the 1-process run and torchrun's 2
+    single = subprocess.Popen([sys.executable, "-m", "apps.cli", *args, "--out", str(one)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
                           "-m", "apps.cli", *args, "--out", str(two)], env=env, capture_output=True, text=True, timeout=300)
+    output = single.communicate(timeout=300)[0]
+    assert single.returncode == 0, output[-3000:]
     assert res.returncode == 0, res.stderr[:3000] + "\n...\n" + res.stderr[-1500:]
     a, sa = _weights(one)
     b, sb = _weights(two)
