@@ -1,4 +1,4 @@
-"""`usr train`: train the generalizable surface field on synthetic subjects (torchrun-ready)."""
+"""`usr train`: train the reconstruction model on synthetic subjects (torchrun-ready); `usr calibrate-level`."""
 
 from __future__ import annotations
 
@@ -6,16 +6,37 @@ from pathlib import Path
 
 import typer
 
+from apps.options import settings_command
 from apps.progress import stage_bar
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train", help="Train the reconstruction field across subjects (resumes; runs under torchrun).")(train)
+    from usr.model.train import PointTrainConfig
+
+    app.command("train", help="Train the reconstruction model on exact 3D points of synthetic subjects (usr data "
+                "synth --points); resumes; runs under torchrun.")(
+        settings_command(train, "config", PointTrainConfig))
+    app.command("train-field", hidden=True, help="Train the v1 field by volume rendering (the embedded default until "
+                "the reconstruction model replaces it; docs/model.md).")(train_field)
     app.command("calibrate-level", help="Measure the SDF level of a checkpoint's surface on validation subjects and "
                 "store it in the checkpoint.")(calibrate_level)
 
 
-def train(
+def train(config=None) -> None:
+    from usr.model.train import train as run
+    from usr.training.loop import init_distributed_from_env
+
+    distributed = init_distributed_from_env()
+    with stage_bar("training") as progress:
+        summary = run(config, progress)
+    if distributed:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {config.out}")
+
+
+def train_field(
     data: Path = typer.Option(..., "--data", help="Folder of subject folders (e.g. from usr data synth) with splits.json."),
     out: Path = typer.Option(..., "--out", help="Checkpoint file (resumed when it exists); log beside it (.log.jsonl)."),
     steps: int = typer.Option(2000, "--steps", min=1, help="Total optimisation steps."),

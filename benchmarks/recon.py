@@ -28,6 +28,7 @@ from apps.options import add_settings_arguments, settings_from_args  # noqa: E40
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
+from usr.model.checkpoint import is_model_file  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 from usr.training.checkpoint import load_checkpoint, surface_level  # noqa: E402
@@ -103,7 +104,7 @@ def main() -> None:
         "benchmark": "recon", "resolution": args.resolution, "finetune_steps": args.finetune_steps,
         "scratch_steps": args.scratch_steps, "checkpoint": str(args.checkpoint or "embedded default"),
         "subjects": sorted({r["subject"] for r in rows}), "summary": summary, "runs": rows,
-        "surface_level": surface_level(load_checkpoint(args.checkpoint)[1]),
+        "surface_level": None if is_model_file(args.checkpoint) else surface_level(load_checkpoint(args.checkpoint)[1]),
         "views_layout": {k: spread_views([f"cam{i:02d}" for i in range(rig)], k) for k in args.views},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d"),
     }

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import trimesh  # noqa: E402
 
-from data_tools.points import (KINDS, PointSpec, body_skin, points_for_subject, read_points,  # noqa: E402
-                               sample_points, surface_samples, winding_number, write_points)
+from data_tools.points import (PointSpec, body_skin, points_for_subject, sample_points,  # noqa: E402
+                               surface_samples, winding_number)
 from data_tools.rigs import make_rig  # noqa: E402
 from data_tools.subject import make_subject  # noqa: E402
 from data_tools.synth import (SynthConfig, person_points, render_views, rig_facts, subject_seed,  # noqa: E402
@@ -37,6 +37,7 @@ from smpl_d.anny_backend import anny_model  # noqa: E402
 from usr.geometry.distance import MeshQuery  # noqa: E402
 from usr.io.atomic import atomic_dir, write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
+from usr.io.points_file import KINDS, read_points, write_points  # noqa: E402
 
 
 def folder_bytes(folder: Path) -> dict[str, int]:

@@ -19,7 +19,8 @@ import numpy as np
 from data_tools.attributes import BODY_SHAPES, OUTFIT_KINDS, Attributes, draw, parse_mix
 from data_tools.garments.makehuman import GARMENT_SETS
 from data_tools.photo import photo_like, photo_rng
-from data_tools.points import PointSpec, points_for_subject, write_points
+from data_tools.points import PointSpec, points_for_subject
+from usr.io.points_file import write_points
 from data_tools.render import RenderOptions, Renderer, View
 from data_tools.rigs import RIG_KINDS, framing, make_rig
 from data_tools.subject import SyntheticSubject, clothed_surface, make_subject

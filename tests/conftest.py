@@ -63,7 +63,7 @@ def app_url(tmp_path_factory):
     quick_fit = FitConfig(facings=1, start_poses=("a_pose",), steps_global=5, steps_start_pose=5, steps_pose=10,
                           steps_shape=10)
     root = tmp_path_factory.mktemp("app")
-    page = build_page(Workspace(root, ReconSpec(resolution=96), fit_config=quick_fit))
+    page = build_page(Workspace(root, ReconSpec(resolution=64), fit_config=quick_fit))
     page.queue(default_concurrency_limit=1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,6 +3,8 @@ complete; capture discovery; --fail-fast."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -107,23 +109,56 @@ def test_an_input_without_captures_is_a_clear_error(tmp_path):
     assert run.returncode == 2 and "not found" in run.stderr
 
 
-@pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    """A local Ray head started for the test (2 CPUs, no dashboard), stopped afterwards."""
-    pytest.importorskip("ray")
+@pytest.fixture(scope="module", autouse=True)
+def ray_head(tmp_path_factory):
+    """A local Ray head (2 CPUs, no dashboard) for the Ray test, started in the background as the module begins (its
+    start is mostly waiting, spent beside the local runs); afterwards its own processes are killed (`ray stop` would
+    kill every Ray on the machine, another test run's too). (address, the starting process, its log), or None."""
+    if importlib.util.find_spec("ray") is None:
+        yield None
+        return
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ray_bin = str(Path(sys.executable).parent / "ray")
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
     temp = tmp_path_factory.mktemp("ray")
-    subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-                    "--object-store-memory=100000000", "--disable-usage-stats", f"--temp-dir={temp}"],
-                   check=True, capture_output=True, env=env, timeout=180)
-    yield f"127.0.0.1:{port}"
-    subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)
+    log = temp.parent / "ray_start.log"
+    with open(log, "w") as out:
+        start = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}",
+                                  "--num-cpus=2", "--include-dashboard=false", "--object-store-memory=100000000",
+                                  "--disable-usage-stats", f"--temp-dir={temp}"], stdout=out, stderr=subprocess.STDOUT,
+                                 env=env)
+    yield f"127.0.0.1:{port}", start, log
+    start.wait(timeout=180)
+    _kill_cluster(temp, port)
+
+
+def _kill_cluster(temp: Path, port: int) -> None:
+    """Kill the processes of the cluster started in `temp` (each names the folder, or the head's port) and theirs."""
+    import psutil
+
+    ours = []
+    for proc in psutil.process_iter(["cmdline"]):
+        args = proc.info["cmdline"] or []
+        if any(str(temp) in a for a in args) or any(a.startswith("--address=") and a.endswith(f":{port}") for a in args):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                ours += [proc, *proc.children(recursive=True)]
+    for proc in ours:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(ours, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(ray_head) -> str:
+    """The Ray head's address, once it is up."""
+    if ray_head is None:
+        pytest.skip("could not import 'ray'")
+    address, start, log = ray_head
+    assert start.wait(timeout=180) == 0, log.read_text()[-3000:]
+    return address
 
 
 def test_ray_runs_the_same_subjects_with_the_same_results(batch_input, local_run, ray_cluster, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.conftest import shared_data
-from usr.parsing.backbone import FEATURE_CHANNELS, EfficientNetLite0, SameConv, pretrained_lite0
+from usr.backbone import FEATURE_CHANNELS, EfficientNetLite0, SameConv, pretrained_lite0
 
 APPAREL = {399, 474, 578, 601, 608, 610, 617, 655, 689, 697, 735, 834, 841, 842, 869}  # ImageNet clothing classes
 

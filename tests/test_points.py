@@ -9,7 +9,8 @@ import pytest
 import trimesh
 
 from data_tools.garments.makehuman import EVAL_ASSETS, GarmentAsset, select_assets
-from data_tools.points import KINDS, PointSpec, read_points, sample_points, write_points
+from data_tools.points import PointSpec, sample_points
+from usr.io.points_file import KINDS, read_points, write_points
 from data_tools.rigs import TrainRigSpec, train_rig
 from data_tools.synth import SynthConfig, synthesize
 from usr.io.images import read_image

@@ -17,7 +17,9 @@ from usr.parsing.sam_refine import load_sam
 from usr.prepared_views import check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import METHODS, ReconSpec, SeparationSpec
-from usr.reconstruct import Reconstruction, reconstruct
+from usr.model.checkpoint import is_model_file
+from usr.model.predict import Predictor
+from usr.reconstruct import Reconstruction, reconstruct, reconstruct_with_model
 from usr.result import read_result, write_result
 from usr.scgs.separate import SeparateOptions, separate, view_semantics
 from usr.training.checkpoint import load_checkpoint, surface_level
@@ -46,10 +48,14 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
         if spec.method == "scratch":
             field = scratch_field()
             spec = dataclasses.replace(spec, finetune_steps=spec.finetune_steps or spec.scratch_steps)
+        elif is_model_file(spec.checkpoint) and spec.finetune_steps == 0:
+            field = None
+            rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share))
         else:
             field, state = load_checkpoint(spec.checkpoint)
             level = surface_level(state)
-        rec = reconstruct(capture, field, spec, level, span(progress, 0.0, mesh_share))
+        if field is not None:
+            rec = reconstruct(capture, field, spec, level, span(progress, 0.0, mesh_share))
     report = {"method": spec.method, "views_used": rec.views_used, "seconds": rec.seconds,
               "warnings": notes + rec.warnings, "resolution": spec.resolution, "finetune_steps": spec.finetune_steps,
               "surface_level": spec.extraction_level(level), "vertices": len(rec.mesh.vertices),

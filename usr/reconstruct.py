@@ -19,7 +19,8 @@ from usr.colour import vertex_colours
 from usr.field.sdf_field import SDFField
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
-from usr.mesh.extract import extract_mesh
+from usr.mesh.extract import extract_mesh, marching_cubes_mesh, sdf_grid_coarse_to_fine
+from usr.model.predict import Predictor
 from usr.prepared_views import PreparedViews, check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import ReconSpec
@@ -108,6 +109,37 @@ def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = Reco
                             progress=span(progress, tuned, 1.0))
     seconds["mesh"] = time.perf_counter() - t
 
+    t = time.perf_counter()
+    full = capture.select(names)
+    colours = vertex_colours(mesh, full.cameras, full.images, full.masks)
+    seconds["colour"] = time.perf_counter() - t
+    seconds["total"] = sum(seconds.values())
+    return Reconstruction(mesh, colours, list(names), seconds, warnings, hull)
+
+
+def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: ReconSpec = ReconSpec(),
+                           progress: Progress | None = None) -> Reconstruction:
+    """The mesh of `capture` by the reconstruction model (usr.model), feed-forward: views at the model's working
+    size → visual hull (where to look) → backbone features → SDF coarse-to-fine over the hull → marching cubes at 0
+    → colours blended from the full-size views. Progress: "mesh"."""
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    names = list(spec.views or capture.camera_names)
+    check_view_count(names)
+    views = prepare_views(capture, names, predictor.work_size)
+    hull = visual_hull(views.cameras, views.masks, spec.hull_resolution, dilate=1)
+    warnings = size_warnings(capture, names) + check_consistency(views, hull)
+    seconds["prepare"] = time.perf_counter() - t
+    t = time.perf_counter()
+    stack = predictor.encode(views)
+    seconds["features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack), hull, spec.resolution,
+                                               progress=progress)
+    seconds["sdf"] = time.perf_counter() - t
+    t = time.perf_counter()
+    mesh = marching_cubes_mesh(values, lo, step, 0.0)
+    seconds["mesh"] = time.perf_counter() - t
     t = time.perf_counter()
     full = capture.select(names)
     colours = vertex_colours(mesh, full.cameras, full.images, full.masks)

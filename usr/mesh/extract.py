@@ -10,7 +10,7 @@ import trimesh
 from scipy import ndimage
 from skimage.measure import marching_cubes
 
-from usr.progress import Progress, notify
+from usr.progress import Progress, notify, span
 from usr.render.occupancy import OccupancyGrid
 
 FAR = 1.0  # SDF value given to grid points outside the hull (treated as empty space)
@@ -44,6 +44,116 @@ def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid
         values[part] = sdf_fn(torch.as_tensor(pts[part], dtype=torch.float32)).reshape(-1).float().numpy()
         notify(progress, "mesh", (i + chunk) / max(len(sel), 1))
     return values.reshape(*counts), lo, step
+
+
+@torch.no_grad()
+def sdf_grid_coarse_to_fine(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int,
+                            coarse: int = 32, band: float = 0.5, chunk: int = 65536,
+                            progress: Progress | None = None):
+    """The lattice of `sdf_grid`, evaluated only where the surface can be. First every k-th lattice point (about a
+    `coarse`³ lattice over the same box, k a power of two), then, halving k down to 1, the points of the finer
+    lattice that lie in the cells of the coarser one whose corner values reach into ±`band` cell diagonals (a
+    surface crossing a cell passes within half a diagonal of one of its corners), their faces included; elsewhere
+    the coarser values interpolated trilinearly (one sign over the whole cell, which is all marching cubes reads
+    there). Equal to the dense grid wherever the surface is, as long as the SDF is a distance out to half a coarse
+    cell diagonal (the model is trained to ±10 cm) and no part is thinner than a coarse cell. Returns (values, lo,
+    step) like `sdf_grid`."""
+    lo, hi = hull_box(grid)
+    step = (hi - lo).max() / (resolution - 1)
+    counts = np.maximum(np.ceil((hi - lo) / step).astype(int) + 1, 2)
+    axes = [lo[d] + np.arange(counts[d]) * step for d in range(3)]
+    k = 2 ** max(0, int(round(np.log2(max((resolution - 1) / max(coarse - 1, 1), 1)))))
+    levels = int(np.log2(k)) + 1
+    index = _sub_lattice(counts, k)
+    sub_axes = [axes[d][index[d]] for d in range(3)]
+    inside = _hull_lattice(grid, sub_axes)
+    values = np.full(inside.shape, FAR, np.float32)
+    _evaluate(sdf_fn, sub_axes, inside, values, chunk, span(progress, 0.0, 1.0 / levels))
+    for level in range(1, levels):
+        k //= 2
+        finer = _sub_lattice(counts, k)
+        position = [np.interp(finer[d], index[d], np.arange(len(index[d]))) for d in range(3)]
+        low, high = _cell_range(values)
+        threshold = band * np.sqrt(3) * 2 * k * step
+        active = _with_lower_neighbours((low < threshold) & (high > -threshold))
+        cell = [np.minimum(np.floor(position[d]).astype(int), active.shape[d] - 1) for d in range(3)]
+        known = [position[d] == np.round(position[d]) for d in range(3)]  # already evaluated at the coarser level
+        values = _interpolate(values, position)
+        sub_axes = [axes[d][finer[d]] for d in range(3)]
+        inside = _hull_lattice(grid, sub_axes)
+        values[~inside] = FAR
+        todo = inside & active[cell[0][:, None, None], cell[1][None, :, None], cell[2][None, None, :]]
+        todo &= ~(known[0][:, None, None] & known[1][None, :, None] & known[2][None, None, :])
+        _evaluate(sdf_fn, sub_axes, todo, values, chunk, span(progress, level / levels, (level + 1) / levels))
+        index = finer
+    return values, lo, step
+
+
+def _interpolate(values: np.ndarray, position: list[np.ndarray]) -> np.ndarray:
+    """Trilinear interpolation of a lattice at the points whose fractional indices along each axis are `position`
+    (separable: one axis after the other)."""
+    for d in range(3):
+        i0 = np.floor(position[d]).astype(int)
+        i1 = np.minimum(i0 + 1, values.shape[d] - 1)
+        shape = [1, 1, 1]
+        shape[d] = -1
+        frac = (position[d] - i0).astype(np.float32).reshape(shape)
+        values = values.take(i0, axis=d) * (1 - frac) + values.take(i1, axis=d) * frac
+    return values.astype(np.float32)
+
+
+def _sub_lattice(counts: np.ndarray, k: int) -> list[np.ndarray]:
+    """Per axis, every k-th index of the lattice and its last one."""
+    return [np.unique(np.r_[np.arange(0, n, k), n - 1]) for n in counts]
+
+
+def _with_lower_neighbours(active: np.ndarray) -> np.ndarray:
+    """Cells active themselves or next above an active one along any axes: a lattice point is looked up by the cell
+    it starts (floor), so the points on an active cell's upper faces belong to these."""
+    out = active.copy()
+    for dx in (0, 1):
+        for dy in (0, 1):
+            for dz in (0, 1):
+                out[dx:, dy:, dz:] |= active[: active.shape[0] - dx, : active.shape[1] - dy, : active.shape[2] - dz]
+    return out
+
+
+def _cell_range(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest of each lattice cell's 8 corner values, arrays one shorter per axis."""
+    low = high = None
+    for dx in (0, 1):
+        for dy in (0, 1):
+            for dz in (0, 1):
+                corner = values[dx : values.shape[0] - 1 + dx, dy : values.shape[1] - 1 + dy,
+                                dz : values.shape[2] - 1 + dz]
+                low = corner if low is None else np.minimum(low, corner)
+                high = corner if high is None else np.maximum(high, corner)
+    return low, high
+
+
+def _hull_lattice(grid: OccupancyGrid, axes: list[np.ndarray]) -> np.ndarray:
+    """Which points of the lattice `axes` (x, y, z coordinates) lie in the hull dilated by one voxel."""
+    occ = ndimage.binary_dilation(grid.occupied, iterations=1)
+    idx = []
+    for d in range(3):
+        i = np.floor((axes[d] - grid.lo[d]) / (grid.hi[d] - grid.lo[d]) * grid.resolution).astype(int)
+        idx.append((i, (i >= 0) & (i < grid.resolution)))
+    (ix, okx), (iy, oky), (iz, okz) = ((np.clip(i, 0, grid.resolution - 1), ok) for i, ok in idx)
+    ok = okx[:, None, None] & oky[None, :, None] & okz[None, None, :]
+    return ok & occ[ix[:, None, None], iy[None, :, None], iz[None, None, :]]
+
+
+def _evaluate(sdf_fn, axes: list[np.ndarray], where: np.ndarray, values: np.ndarray, chunk: int,
+              progress: Progress | None) -> None:
+    """values[where] = sdf_fn at those lattice points, in chunks."""
+    cells = np.argwhere(where)
+    flat = values.reshape(-1)
+    targets = np.flatnonzero(where)
+    for i in range(0, len(cells), chunk):
+        c = cells[i : i + chunk]
+        pts = np.stack([axes[0][c[:, 0]], axes[1][c[:, 1]], axes[2][c[:, 2]]], -1)
+        flat[targets[i : i + chunk]] = sdf_fn(torch.as_tensor(pts, dtype=torch.float32)).reshape(-1).float().numpy()
+        notify(progress, "mesh", min(1.0, (i + chunk) / max(len(cells), 1)))
 
 
 def _near_hull(grid: OccupancyGrid, pts: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from usr.labels import NUM_LABELS
-from usr.parsing.backbone import FEATURE_CHANNELS, EfficientNetLite0
+from usr.backbone import FEATURE_CHANNELS, EfficientNetLite, EfficientNetLite0
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ParserConfig:
 
 
 class GarmentParser(nn.Module):
-    def __init__(self, config: ParserConfig = ParserConfig(), backbone: EfficientNetLite0 | None = None):
+    def __init__(self, config: ParserConfig = ParserConfig(), backbone: EfficientNetLite | None = None):
         super().__init__()
         self.config = config
         self.backbone = backbone or EfficientNetLite0()

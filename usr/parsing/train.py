@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from usr.io.state_file import read_state, write_state
 from usr.labels import NUM_LABELS
-from usr.parsing.backbone import pretrained_lite0
+from usr.backbone import pretrained_lite0
 from usr.parsing.data import batch, views_of
 from usr.parsing.metrics import confusion, mean_iou
 from usr.parsing.model import GarmentParser, ParserConfig

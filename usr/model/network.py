@@ -1,0 +1,100 @@
+"""The reconstruction network: per view a code from the pixel features and geometric cues, fused across views,
+decoded into three heads. Pixel features: the frozen backbone's maps at strides 4, 8, 16 projected to `pixel_dim`
+channels and summed at stride 4 (`project_maps`), sampled bilinearly where the point projects.
+
+    view code_v(x) = MLP[ pixel features_v(x), cues_v(x), point cues(x) ]                 (shared by all views)
+    fused(x)       = attention over views (scores from the codes, invalid views masked) ⊕ max over views
+                     — or, as the ablation, mean ⊕ variance of the codes
+    heads(x)       = MLP[fused, point cues] → clothed SDF (metres), garment label logits, body SDF (metres)
+
+Point cues (view-independent): the point relative to the person's centre (metres, world axes, +Y up), the largest
+silhouette distance over the valid views (the visual hull's bound), the share of views that see the point, and —
+with `body_prior` — the fitted body's signed distance.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float
+from torch import Tensor, nn
+
+from usr.model.config import ModelConfig
+from usr.model.views import GEOMETRY_CUES, ViewStack
+
+NO_VIEW = -1e4  # attention logit of a view that does not see the point
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+class ReconModel(nn.Module):
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = c = config
+        self.point_cues = 5 + (1 if c.body_prior else 0)
+        self.project = nn.Linear(c.feature_channels, c.pixel_dim)
+        self.view_in = nn.Linear(c.pixel_dim + GEOMETRY_CUES, c.view_dim)
+        self.view_point = nn.Linear(self.point_cues, c.view_dim, bias=False)  # once per point, added to every view
+        self.view_out = nn.Sequential(nn.SiLU(), nn.Linear(c.view_dim, c.view_dim))
+        self.attention = nn.Linear(c.view_dim, c.heads) if c.fusion == "attention" else None
+        self.decoder = mlp([2 * c.view_dim + self.point_cues, c.hidden, c.hidden, c.hidden])
+        self.decoder.append(nn.SiLU())
+        self.sdf_head = nn.Linear(c.hidden, 1)
+        self.label_head = nn.Linear(c.hidden, c.labels)
+        self.body_head = nn.Linear(c.hidden, 1)
+
+    def project_maps(self, maps: list[Tensor]) -> Tensor:
+        """The pixel features of every view as one map at the finest stride: each stride's backbone map through its
+        share of the projection (a 1×1 convolution), the coarser ones upsampled bilinearly, summed. A point then
+        samples one `pixel_dim` map per view instead of every backbone channel. Recomputed per forward in training
+        (the projection trains); `Predictor` computes it once per subject."""
+        out, start = None, 0
+        for m in maps:
+            w = self.project.weight[:, start : start + m.shape[1], None, None]
+            y = F.conv2d(m.float(), w, self.project.bias if start == 0 else None)
+            start += m.shape[1]
+            out = y if out is None else out + F.interpolate(y, size=out.shape[-2:], mode="bilinear", align_corners=False)
+        return out
+
+    def forward(self, points: Float[Tensor, "n 3"], views: ViewStack, body_sdf: Float[Tensor, "n"] | None = None,
+                projected: Tensor | None = None) -> dict[str, Tensor]:
+        """{"sdf": metres (n,), "labels": logits (n, labels), "body_sdf": metres (n,)} of world points; `projected`:
+        `project_maps(views.maps)` when the caller keeps it."""
+        c = self.config
+        pixel_maps = projected if projected is not None else self.project_maps(views.maps)
+        feats, cues, valid = views.sample(points, pixel_maps, c.silhouette_clamp)
+        seen = valid.sum(0)
+        hull = torch.where(valid > 0, cues[..., 0], torch.full_like(valid, -1.0)).amax(0)
+        point = [points - views.centre, hull[:, None], (seen / views.count)[:, None]]
+        if c.body_prior:
+            if body_sdf is None:
+                raise ValueError("this model reads a fitted body (body_prior): pass body_sdf")
+            point.append((body_sdf / c.silhouette_clamp).clamp(-1, 1)[:, None])
+        point_cues = torch.cat(point, -1)
+        codes = self.view_out(self.view_in(torch.cat([feats, cues], -1)) + self.view_point(point_cues)[None])
+        fused = self._fuse(codes, valid)
+        h = self.decoder(torch.cat([fused, point_cues], -1))
+        return {"sdf": self.sdf_head(h)[:, 0] * c.sdf_scale, "labels": self.label_head(h),
+                "body_sdf": self.body_head(h)[:, 0] * c.sdf_scale}
+
+    def _fuse(self, codes: Float[Tensor, "v n d"], valid: Float[Tensor, "v n"]) -> Float[Tensor, "n 2d"]:
+        seen = valid[..., None] > 0
+        if self.attention is None:  # mean and variance over the views that see the point
+            w = valid / valid.sum(0, keepdim=True).clamp(min=1.0)
+            mean = (w[..., None] * codes).sum(0)
+            return torch.cat([mean, (w[..., None] * (codes - mean) ** 2).sum(0)], -1)
+        heads = self.config.heads
+        v, n, d = codes.shape
+        logits = self.attention(codes).masked_fill(~seen, NO_VIEW)  # (v, n, heads)
+        weights = torch.softmax(logits, dim=0)
+        pooled = (weights[..., None] * codes.view(v, n, heads, d // heads)).sum(0).reshape(n, d)
+        largest = codes.masked_fill(~seen, NO_VIEW).amax(0)
+        largest = torch.where(seen.any(0), largest, torch.zeros_like(largest))
+        return torch.cat([pooled, largest], -1)
