@@ -1,11 +1,13 @@
 """Benchmark: the real Pose2Sim capture (4 calibrated cameras) — reconstruct from 3, score on the 4th.
 
-One frame of the rig is imported with person masks by clean-plate subtraction (the plate estimated from
-the clip: the capture has no empty-set images), and a second copy of the subject gets those masks made
-whole by the garment parser (GrabCut, usr.parsing.mask_repair — what `usr data import-video --masks
-clean-plate+parser` does). Each camera is held out in turn; the other three reconstruct with every
-method. There is no hand-labelled truth: the held-out silhouette and the person pixels for PSNR are the
-refined masks of that view, for every variant alike. Writes JSON and a picture of the held-out views.
+One frame of the rig is imported three times, with different person masks: the independent reference masks of the
+capture (`reference_masks_frame50`, its README: semi-manual, complete; so the reconstruction is measured apart from
+mask making), clean-plate subtraction (the plate estimated from the clip: the capture has no empty-set images), and
+those masks made whole by the garment parser (GrabCut, usr.parsing.mask_repair — what `usr data import-video --masks
+clean-plate+parser` does). Each camera is held out in turn; the other three reconstruct with every method. The
+held-out silhouette and the person pixels for PSNR are the reference masks of that view (the refined masks when a
+frame has none), for every variant alike; a held-out view's reference mask is never an input of its own
+reconstruction. Writes JSON and a picture of the held-out views.
 
     python benchmarks/real_capture.py --capture ../shared/data/real/pose2sim_4cam --frame 50 \
         --out benchmarks/results/real_pose2sim.json --picture docs/images/real_pose2sim.png
@@ -38,12 +40,14 @@ from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 
 METRICS = ("psnr", "ssim", "silhouette_iou", "seconds")
-RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps")  # ReconSpec fields set from options
-MASKS = ("clean-plate", "clean-plate+parser")
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint")  # ReconSpec fields set from options
+MASKS = ("reference", "clean-plate", "clean-plate+parser")
+REFERENCE = "reference_masks_frame{frame}"  # independent person masks of one frame (see the README there)
 
 
-def import_both(capture: Path, frame: int, work: Path) -> dict[str, Path]:
-    """The frame as two subject folders: clean-plate masks, and the same masks refined with the parser."""
+def import_all(capture: Path, frame: int, work: Path) -> dict[str, Path]:
+    """The frame as subject folders: clean-plate masks, the same masks refined with the parser, and (when the
+    capture has them for this frame) the independent reference masks."""
     from usr.io.video import import_video_rig, list_videos
     from usr.parsing.mask_repair import repair_with_parser
     from usr.parsing.predict import DEFAULT_PARSER
@@ -59,7 +63,14 @@ def import_both(capture: Path, frame: int, work: Path) -> dict[str, Path]:
     cap = read_subject(refined)
     for name, image, mask in zip(cap.camera_names, cap.images, cap.masks):
         (refined / "masks" / f"{name}.png").write_bytes(png_bytes(repair_with_parser(image, mask, net)))
-    return {"clean-plate": plate, "clean-plate+parser": refined}
+    subjects = {"clean-plate": plate, "clean-plate+parser": refined}
+    reference_masks = capture / REFERENCE.format(frame=frame)
+    if reference_masks.is_dir():
+        subjects["reference"] = work / "reference"
+        shutil.copytree(plate, subjects["reference"])
+        for name in cap.camera_names:
+            shutil.copyfile(reference_masks / f"{name}.png", subjects["reference"] / "masks" / f"{name}.png")
+    return subjects
 
 
 def main() -> None:
@@ -67,6 +78,9 @@ def main() -> None:
     ap.add_argument("--capture", type=Path, default=Path("../shared/data/real/pose2sim_4cam"))
     ap.add_argument("--frame", type=int, default=50)
     ap.add_argument("--methods", nargs="+", default=["field", "finetune:200", "visual-hull"])
+    ap.add_argument("--masks", nargs="+", default=list(MASKS), choices=MASKS,
+                    help="input masks: the independent reference masks (measures reconstruction apart from mask "
+                         "making), clean-plate, clean-plate+parser")
     add_settings_arguments(ap, ReconSpec, RECON_OPTIONS, defaults={"finetune_steps": 200, "scratch_steps": 800})
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/real_pose2sim.json"))
     ap.add_argument("--picture", type=Path, default=Path("docs/images/real_pose2sim.png"))
@@ -77,9 +91,11 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="usr-real-bench-"))
     t = time.perf_counter()
-    subjects = import_both(args.capture, args.frame, work)
+    subjects = {k: v for k, v in import_all(args.capture, args.frame, work).items() if k in args.masks}
     import_s = time.perf_counter() - t
-    reference = subjects["clean-plate+parser"]
+    # the held-out view's truth: the independent reference masks when the capture has them for this frame
+    truth_name = "reference" if "reference" in subjects else "clean-plate+parser"
+    reference = subjects.get(truth_name) or import_all(args.capture, args.frame, work / "truth")[truth_name]
     cameras = read_subject(reference, load_images=False).camera_names
     rows, renders = [], {}
     for held in cameras:
@@ -101,30 +117,33 @@ def main() -> None:
                 print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
 
     summary = {}
-    for masks in MASKS:
+    for masks in subjects:
         for method in args.methods:
             sel = [r for r in rows if r["masks"] == masks and r["method"] == method]
             summary[f"{method} / {masks}"] = {m: float(np.mean([r[m] for r in sel if r[m] is not None]))
                                              for m in METRICS if any(r[m] is not None for r in sel)} | {"runs": len(sel)}
     from usr.viz import contact_sheet
 
-    sheet = contact_sheet(_picture_rows(reference, cameras, renders, args.methods), captions=cameras, thumb_height=260,
+    sheet = contact_sheet(_picture_rows(reference, cameras, renders, args.methods, truth_name), captions=cameras,
+                          thumb_height=260,
                           title=f"{args.capture.name} frame {args.frame}: each camera held out, reconstructed from the other three")
     args.picture.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(args.picture)
     result = {
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
-        "reference_masks": "clean-plate+parser", "import_seconds": import_s, "summary": summary, "runs": rows,
+        "reference_masks": truth_name, "checkpoint": str(args.checkpoint or "embedded default"),
+        "import_seconds": import_s, "summary": summary, "runs": rows,
         "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
-                    f"--methods {' '.join(args.methods)} --out {args.out} --picture {args.picture}"), "picture": str(args.picture),
+                    f"--methods {' '.join(args.methods)} --masks {' '.join(subjects)} --out {args.out} "
+                    f"--picture {args.picture}"), "picture": str(args.picture),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d"),
     }
     write_json_atomic(args.out, result)
     print(json.dumps(summary, indent=1))
 
 
-def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str]):
-    """Rows: the held-out photos, then each method's render (refined masks) from the held-out camera."""
+def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str], masks: str):
+    """Rows: the held-out photos, then each method's render (from `masks`) from the held-out camera."""
     import cv2
 
     from usr.colour import render_mesh
@@ -136,7 +155,7 @@ def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: l
     for method in methods:
         row = []
         for c in cameras:
-            mesh, colours, _ = read_result(renders[(c, "clean-plate+parser", method)])
+            mesh, colours, _ = read_result(renders[(c, masks, method)])
             rgb, _ = render_mesh(mesh, colours, cap.cameras[cap.index(c)])
             row.append(small(rgb))
         rows.append((method, row))

@@ -31,7 +31,7 @@ from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.model.checkpoint import is_model_file  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
-from usr.training.checkpoint import load_checkpoint, surface_level  # noqa: E402
+from usr.training.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, surface_level  # noqa: E402
 from usr.prepared_views import spread_views  # noqa: E402
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "seconds")
@@ -39,9 +39,10 @@ RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint") 
 
 
 def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:
-    """`finetune`, `scratch` (steps from the options) or `finetune:N`, `scratch:N`; `field`, `visual-hull`."""
+    """`finetune`, `scratch` (steps from the options) or `finetune:N`, `scratch:N`; `field`, `visual-hull`, `v1` (the
+    v1 field of --v1-checkpoint, feed-forward, at its calibrated level)."""
     kind, _, steps = method.partition(":")
-    if kind not in ("field", "finetune", "visual-hull", "scratch"):
+    if kind not in ("field", "finetune", "visual-hull", "scratch", "v1"):
         raise SystemExit(f"unknown method {method!r}")
     default = {"finetune": args.finetune_steps, "scratch": args.scratch_steps}.get(kind, 0)
     return kind, int(steps) if steps else default
@@ -61,6 +62,7 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["field", "finetune", "visual-hull", "scratch"],
                     help="field, finetune[:steps], visual-hull, scratch[:steps]")
     add_settings_arguments(ap, ReconSpec, RECON_OPTIONS, defaults={"finetune_steps": 200})  # steps of `finetune`
+    ap.add_argument("--v1-checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="the v1 field of method v1")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/recon.json"))
     args = ap.parse_args()
     base = settings_from_args(ReconSpec, args, RECON_OPTIONS, layers=False)  # separation: benchmarks/scgs.py
@@ -80,7 +82,9 @@ def main() -> None:
                 out = tmp / f"{sid.replace('/', '_')}_{k}_{method.replace(':', '_')}"
                 t = time.perf_counter()
                 spec = replace(base, views=tuple(names), finetune_steps=steps if kind == "finetune" else 0,
-                               method="field" if kind == "finetune" else kind, scratch_steps=steps)
+                               method="field" if kind in ("finetune", "v1") else kind, scratch_steps=steps)
+                if kind == "v1":
+                    spec = replace(spec, checkpoint=args.v1_checkpoint)
                 report = reconstruct_subject(subject, out, spec)
                 wall = time.perf_counter() - t
                 scores = evaluate(out, subject)

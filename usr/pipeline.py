@@ -48,7 +48,7 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
         if spec.method == "scratch":
             field = scratch_field()
             spec = dataclasses.replace(spec, finetune_steps=spec.finetune_steps or spec.scratch_steps)
-        elif is_model_file(spec.checkpoint) and spec.finetune_steps == 0:
+        elif is_model_file(spec.checkpoint):
             field = None
             rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share))
         else:

@@ -21,6 +21,7 @@ from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
 from usr.mesh.extract import extract_mesh, marching_cubes_mesh, sdf_grid_coarse_to_fine
 from usr.model.predict import Predictor
+from usr.model.refine import RefineSettings, refine
 from usr.prepared_views import PreparedViews, check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import ReconSpec
@@ -121,7 +122,8 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
                            progress: Progress | None = None) -> Reconstruction:
     """The mesh of `capture` by the reconstruction model (usr.model), feed-forward: views at the model's working
     size → visual hull (where to look) → backbone features → SDF coarse-to-fine over the hull → marching cubes at 0
-    → colours blended from the full-size views. Progress: "mesh"."""
+    → optional fine-tune (usr.model.refine) → colours blended from the full-size views. Progress: "mesh", then
+    "fine-tune" when fine-tuning."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     names = list(spec.views or capture.camera_names)
@@ -134,9 +136,18 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     stack = predictor.encode(views)
     seconds["features"] = time.perf_counter() - t
     t = time.perf_counter()
+    tuned = FINETUNE_SHARE if spec.finetune_steps > 0 else 0.0
     values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack), hull, spec.resolution,
-                                               progress=progress)
+                                               progress=span(progress, 0.0, 1.0 - tuned))
     seconds["sdf"] = time.perf_counter() - t
+    if spec.finetune_steps > 0:
+        t = time.perf_counter()
+        settings = RefineSettings(spec.finetune_steps, spec.finetune_rays, spec.samples, seed=spec.seed)
+        values, refined = refine(values, lo, step, views, hull, settings, span(progress, 1.0 - tuned, 1.0))
+        if not refined["kept"]:
+            warnings.append(f"fine-tune: the input views' silhouettes agreed less with it (IoU {refined['iou_after']:.3f}"
+                            f" vs {refined['iou_before']:.3f}): the feed-forward surface is kept")
+        seconds["finetune"] = time.perf_counter() - t
     t = time.perf_counter()
     mesh = marching_cubes_mesh(values, lo, step, 0.0)
     seconds["mesh"] = time.perf_counter() - t

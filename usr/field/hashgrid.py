@@ -58,24 +58,23 @@ class HashGridEncoding(nn.Module):
         return self.config.out_dim
 
     def forward(self, x: Float[Tensor, "n 3"]) -> Float[Tensor, "n f"]:
-        """x in [0, 1]^3 (clamped); returns (n, levels × features)."""
+        """x in [0, 1]^3 (clamped); returns (n, levels × features). All levels at once: one gather from the
+        tables laid end to end."""
         x = x.clamp(0.0, 1.0)
-        feats = []
-        for level in range(self.config.levels):
-            r = int(self.resolutions[level])
-            pos = x * r
-            base = pos.floor().long().clamp(max=r - 1)
-            frac = pos - base
-            idx = base[:, None, :] + self.corners[None]  # (n, 8, 3)
-            if bool(self.dense[level]):
-                flat = (idx[..., 0] * (r + 1) + idx[..., 1]) * (r + 1) + idx[..., 2]
-            else:
-                h = idx * self.primes
-                flat = (h[..., 0] ^ h[..., 1] ^ h[..., 2]) % self.table_size
-            w = torch.where(self.corners[None].bool(), frac[:, None, :], 1.0 - frac[:, None, :]).prod(-1)  # (n, 8)
-            f = self.tables[level][flat]  # (n, 8, F)
-            feats.append((w[..., None] * f).sum(1))
-        return torch.cat(feats, dim=-1)
+        r = self.resolutions  # (L,)
+        pos = x[:, None, :] * r[None, :, None]  # (n, L, 3)
+        base = torch.minimum(pos.floor().long(), (r - 1)[None, :, None])
+        frac = pos - base
+        idx = base[:, :, None, :] + self.corners[None, None]  # (n, L, 8, 3)
+        side = (r + 1)[None, :, None]
+        direct = (idx[..., 0] * side + idx[..., 1]) * side + idx[..., 2]
+        h = idx * self.primes
+        hashed = (h[..., 0] ^ h[..., 1] ^ h[..., 2]) % self.table_size
+        flat = torch.where(self.dense[None, :, None], direct, hashed)
+        flat = flat + (torch.arange(self.config.levels) * self.table_size)[None, :, None]
+        w = torch.where(self.corners[None, None].bool(), frac[:, :, None, :], 1.0 - frac[:, :, None, :]).prod(-1)
+        f = self.tables.reshape(-1, self.config.features_per_level)[flat]  # (n, L, 8, F)
+        return (w[..., None] * f).sum(2).reshape(len(x), -1)
 
 
 class TcnnHashGrid(nn.Module):  # pragma: no cover - needs CUDA + tinycudann

@@ -18,6 +18,8 @@ class ModelConfig:
     strides: tuple[int, ...] = setting((4, 8, 16), "Backbone feature maps sampled per view (their strides).",
                                        cli=False)
     pixel_dim: int = setting(48, "Pixel features are projected to this many channels per view.", min=1)
+    context_layers: int = setting(0, "Trainable 3×3 convolutions over each view's projected pixel features (image "
+                                     "context beyond the frozen backbone), residual.", min=0)
     view_dim: int = setting(64, "Width of a point's per-view code.", min=4)
     hidden: int = setting(128, "Width of the decoder.", min=8)
     fusion: str = setting("attention", "Across views: attention (visibility- and depth-aware) or meanvar.")

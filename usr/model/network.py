@@ -30,7 +30,7 @@ def mlp(sizes: list[int]) -> nn.Sequential:
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.SiLU())
+            layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
 
@@ -40,12 +40,16 @@ class ReconModel(nn.Module):
         self.config = c = config
         self.point_cues = 5 + (1 if c.body_prior else 0)
         self.project = nn.Linear(c.feature_channels, c.pixel_dim)
-        self.view_in = nn.Linear(c.pixel_dim + GEOMETRY_CUES, c.view_dim)
+        self.context = nn.ModuleList(nn.Conv2d(c.pixel_dim, c.pixel_dim, 3, padding=1) for _ in range(c.context_layers))
+        # first layers split by input (a sum of products instead of a product of a concatenation: no copies)
+        self.view_pixels = nn.Linear(c.pixel_dim, c.view_dim)
+        self.view_cues = nn.Linear(GEOMETRY_CUES, c.view_dim, bias=False)
         self.view_point = nn.Linear(self.point_cues, c.view_dim, bias=False)  # once per point, added to every view
-        self.view_out = nn.Sequential(nn.SiLU(), nn.Linear(c.view_dim, c.view_dim))
+        self.view_out = nn.Sequential(nn.ReLU(), nn.Linear(c.view_dim, c.view_dim))
         self.attention = nn.Linear(c.view_dim, c.heads) if c.fusion == "attention" else None
-        self.decoder = mlp([2 * c.view_dim + self.point_cues, c.hidden, c.hidden, c.hidden])
-        self.decoder.append(nn.SiLU())
+        self.decoder_views = nn.ModuleList([nn.Linear(c.view_dim, c.hidden), nn.Linear(c.view_dim, c.hidden, bias=False)])
+        self.decoder_point = nn.Linear(self.point_cues, c.hidden, bias=False)
+        self.decoder = nn.Sequential(nn.ReLU(), *mlp([c.hidden, c.hidden, c.hidden]), nn.ReLU())
         self.sdf_head = nn.Linear(c.hidden, 1)
         self.label_head = nn.Linear(c.hidden, c.labels)
         self.body_head = nn.Linear(c.hidden, 1)
@@ -53,14 +57,16 @@ class ReconModel(nn.Module):
     def project_maps(self, maps: list[Tensor]) -> Tensor:
         """The pixel features of every view as one map at the finest stride: each stride's backbone map through its
         share of the projection (a 1×1 convolution), the coarser ones upsampled bilinearly, summed. A point then
-        samples one `pixel_dim` map per view instead of every backbone channel. Recomputed per forward in training
-        (the projection trains); `Predictor` computes it once per subject."""
+        samples one `pixel_dim` map per view instead of every backbone channel. Then `context_layers` residual 3×3
+        convolutions. Recomputed per forward in training (they train); `Predictor` computes it once per subject."""
         out, start = None, 0
         for m in maps:
             w = self.project.weight[:, start : start + m.shape[1], None, None]
             y = F.conv2d(m.float(), w, self.project.bias if start == 0 else None)
             start += m.shape[1]
             out = y if out is None else out + F.interpolate(y, size=out.shape[-2:], mode="bilinear", align_corners=False)
+        for conv in self.context:
+            out = out + conv(F.relu(out))
         return out
 
     def forward(self, points: Float[Tensor, "n 3"], views: ViewStack, body_sdf: Float[Tensor, "n"] | None = None,
@@ -78,18 +84,19 @@ class ReconModel(nn.Module):
                 raise ValueError("this model reads a fitted body (body_prior): pass body_sdf")
             point.append((body_sdf / c.silhouette_clamp).clamp(-1, 1)[:, None])
         point_cues = torch.cat(point, -1)
-        codes = self.view_out(self.view_in(torch.cat([feats, cues], -1)) + self.view_point(point_cues)[None])
-        fused = self._fuse(codes, valid)
-        h = self.decoder(torch.cat([fused, point_cues], -1))
+        codes = self.view_out(self.view_pixels(feats) + self.view_cues(cues) + self.view_point(point_cues)[None])
+        first, second = self._fuse(codes, valid)
+        h = self.decoder(self.decoder_views[0](first) + self.decoder_views[1](second) + self.decoder_point(point_cues))
         return {"sdf": self.sdf_head(h)[:, 0] * c.sdf_scale, "labels": self.label_head(h),
                 "body_sdf": self.body_head(h)[:, 0] * c.sdf_scale}
 
-    def _fuse(self, codes: Float[Tensor, "v n d"], valid: Float[Tensor, "v n"]) -> Float[Tensor, "n 2d"]:
+    def _fuse(self, codes: Float[Tensor, "v n d"], valid: Float[Tensor, "v n"]) -> tuple[Tensor, Tensor]:
+        """Two (n, d) summaries over the views: attention-pooled and largest codes, or mean and variance."""
         seen = valid[..., None] > 0
         if self.attention is None:  # mean and variance over the views that see the point
             w = valid / valid.sum(0, keepdim=True).clamp(min=1.0)
             mean = (w[..., None] * codes).sum(0)
-            return torch.cat([mean, (w[..., None] * (codes - mean) ** 2).sum(0)], -1)
+            return mean, (w[..., None] * (codes - mean) ** 2).sum(0)
         heads = self.config.heads
         v, n, d = codes.shape
         logits = self.attention(codes).masked_fill(~seen, NO_VIEW)  # (v, n, heads)
@@ -97,4 +104,4 @@ class ReconModel(nn.Module):
         pooled = (weights[..., None] * codes.view(v, n, heads, d // heads)).sum(0).reshape(n, d)
         largest = codes.masked_fill(~seen, NO_VIEW).amax(0)
         largest = torch.where(seen.any(0), largest, torch.zeros_like(largest))
-        return torch.cat([pooled, largest], -1)
+        return pooled, largest
