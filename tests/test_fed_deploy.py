@@ -75,14 +75,14 @@ def test_tls_superlink_with_two_authenticated_supernodes(fed_studios, tmp_path):
                   120, "the unregistered SuperNode to be refused")
         ckpt = tmp_path / "ckpt"
         run = flwr("run", str(REPO / "fed" / "flower_app"), "studios", "--stream", "--run-config",
-                   f'rounds=1 local-steps=1 work-size=32 rays=64 samples=8 checkpoint-dir="{ckpt}"')
+                   f'rounds=1 local-steps=1 work-size=32 rays=64 samples=8 level-subjects=0 checkpoint-dir="{ckpt}"')
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         _wait_for(lambda: (ckpt / "history.json").is_file(), 300, "the round checkpoint")
         history = json.loads((ckpt / "history.json").read_text())
         assert history[0]["round"] == 1 and sorted(history[0]["used"]) == ["studio_0", "studio_1"]
         assert history[0]["studios"] == 2  # the unregistered third SuperNode never joined
-        _wait_for(lambda: (ckpt / "level.json").is_file(), 300, "the surface level (a query message to each studio)")
-        assert len(json.loads((ckpt / "level.json").read_text())["studios"]) == 2
+        # (the studios' surface-level query after the last round is the same ServerApp code as in simulation,
+        # tested there: test_fed_sim.py; left out here, level-subjects=0)
     finally:
         for proc in reversed(procs):
             proc.terminate()

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor
 
-from usr.model.cache import CachedSubject, build_cache
+from usr.model.cache import CachedSubject, build_cache, cache_folder
 from usr.model.checkpoint import load_model, save_model
 from usr.model.config import ModelConfig
 from usr.model.encode import FrozenBackbone
@@ -45,6 +46,8 @@ class PointTrainConfig:
     lr: float = setting(1e-3, "Adam learning rate.", min=0.0)
     lr_end_factor: float = setting(0.05, "Learning rate at the end, as a share of --lr.", min=0.0)
     checkpoint_every: int = setting(500, "Steps between checkpoints (and validations).", min=1)
+    keep_every: int = setting(0, "Also keep the checkpoint of every N-th step as <out>.step<N>.pt (a curve over "
+                                 "steps); 0 = only the latest.", min=0)
     seed: int = setting(0, "Seed of the batches and the initial weights.")
     max_subjects: int | None = setting(None, "Use only the first N training subjects (scaling curves).")
     val_subjects: int = setting(4, "Validation subjects scored at each checkpoint.", min=1)
@@ -172,8 +175,11 @@ def train(config: PointTrainConfig, progress: Progress | None = None) -> dict:
         print(f"{config.out}: resumed with its own model settings (they differ from the ones given)")
     backbone = FrozenBackbone(model.config.backbone, model.config.strides)
     cache_share = 0.0 if state else 0.2
-    folders = build_cache(train_paths + val_paths, cache, backbone, model.config.work_size,
-                          span(progress, 0.0, cache_share))
+    if rank == 0:  # one process builds what is missing; the others wait for it
+        build_cache(train_paths + val_paths, cache, backbone, model.config.work_size, span(progress, 0.0, cache_share))
+    if world > 1:
+        dist.barrier()
+    folders = [cache_folder(cache, backbone, p) for p in train_paths + val_paths]
     subjects = [CachedSubject(f, backbone.strides) for f in folders]
     train_subjects, val_subjects = subjects[: len(train_paths)], subjects[len(train_paths):]
 
@@ -185,8 +191,10 @@ def train(config: PointTrainConfig, progress: Progress | None = None) -> dict:
         return wrapped(draw_step(train_subjects, config, i)[rank::world])
 
     def save(path: Path, done: int, record: dict) -> None:
-        save_model(path, model, done, optimizer, extra={"train_config": settings_json(config), "last": record,
-                                                         "training_subjects": len(train_subjects)})
+        extra = {"train_config": settings_json(config), "last": record, "training_subjects": len(train_subjects)}
+        save_model(path, model, done, optimizer, extra=extra)
+        if config.keep_every and done % config.keep_every == 0:
+            save_model(path.with_suffix(f".step{done}.pt"), model, done, extra=extra)
 
     loop = TrainingLoop(Path(config.out), config.steps, config.checkpoint_every, optimizer,
                         Schedule(config.lr, config.lr_end_factor, config.steps), step,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,10 @@ def process_group() -> tuple[int, int]:
 
 
 def init_distributed_from_env() -> bool:
-    """Join the process group torchrun describes (RANK/WORLD_SIZE set); gloo on CPU, nccl on CUDA."""
+    """Join the process group torchrun describes (RANK/WORLD_SIZE set); gloo on CPU, nccl on CUDA. Collectives may
+    wait for hours: rank 0 alone builds a training cache before the others start (usr.model.train)."""
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo", timeout=timedelta(hours=12))
         return True
     return False
 
