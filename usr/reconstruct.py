@@ -87,19 +87,36 @@ def run_field(field: SDFField, views: PreparedViews, spec: ReconSpec, progress: 
     return (lambda p: field.sdf(p, source)), source
 
 
+def prepared(capture: SubjectCapture, spec: ReconSpec, work_size: int, seconds: dict[str, float]
+             ) -> tuple[list[str], PreparedViews, OccupancyGrid, list[str]]:
+    """The chosen views at `work_size`, their visual hull and the warnings about them (timed as "prepare")."""
+    t = time.perf_counter()
+    names = list(spec.views or capture.camera_names)
+    check_view_count(names)
+    views = prepare_views(capture, names, work_size)
+    hull = visual_hull(views.cameras, views.masks, spec.hull_resolution, dilate=1)
+    warnings = size_warnings(capture, names) + check_consistency(views, hull)
+    seconds["prepare"] = time.perf_counter() - t
+    return names, views, hull, warnings
+
+
+def coloured(capture: SubjectCapture, mesh: trimesh.Trimesh, names: list[str], seconds: dict[str, float],
+             warnings: list[str], hull: OccupancyGrid) -> Reconstruction:
+    """The reconstruction of `mesh` with colours blended from the full-size input views (timed as "colour")."""
+    t = time.perf_counter()
+    full = capture.select(names)
+    colours = vertex_colours(mesh, full.cameras, full.images, full.masks)
+    seconds["colour"] = time.perf_counter() - t
+    seconds["total"] = sum(seconds.values())
+    return Reconstruction(mesh, colours, list(names), seconds, warnings, hull)
+
+
 def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = ReconSpec(), surface_level: float = 0.0,
                 progress: Progress | None = None) -> Reconstruction:
     """The mesh of `capture` by `field` as `spec` says; `surface_level` is the field's calibrated SDF level of the
     feed-forward surface (its checkpoint's). Progress: "fine-tune" (when fine-tuning), then "mesh"."""
     seconds: dict[str, float] = {}
-    t = time.perf_counter()
-    names = list(spec.views or capture.camera_names)
-    check_view_count(names)
-    views = prepare_views(capture, names, spec.work_size)
-    hull = visual_hull(views.cameras, views.masks, spec.hull_resolution, dilate=1)
-    warnings = size_warnings(capture, names) + check_consistency(views, hull)
-    seconds["prepare"] = time.perf_counter() - t
-
+    names, views, hull, warnings = prepared(capture, spec, spec.work_size, seconds)
     t = time.perf_counter()
     tuned = FINETUNE_SHARE if spec.finetune_steps > 0 else 0.0
     sdf_fn, _ = run_field(field, views, spec, span(progress, 0.0, tuned))
@@ -110,12 +127,7 @@ def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = Reco
                             progress=span(progress, tuned, 1.0))
     seconds["mesh"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    full = capture.select(names)
-    colours = vertex_colours(mesh, full.cameras, full.images, full.masks)
-    seconds["colour"] = time.perf_counter() - t
-    seconds["total"] = sum(seconds.values())
-    return Reconstruction(mesh, colours, list(names), seconds, warnings, hull)
+    return coloured(capture, mesh, names, seconds, warnings, hull)
 
 
 def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: ReconSpec = ReconSpec(),
@@ -125,13 +137,7 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     → optional fine-tune (usr.model.refine) → colours blended from the full-size views. Progress: "mesh", then
     "fine-tune" when fine-tuning."""
     seconds: dict[str, float] = {}
-    t = time.perf_counter()
-    names = list(spec.views or capture.camera_names)
-    check_view_count(names)
-    views = prepare_views(capture, names, predictor.work_size)
-    hull = visual_hull(views.cameras, views.masks, spec.hull_resolution, dilate=1)
-    warnings = size_warnings(capture, names) + check_consistency(views, hull)
-    seconds["prepare"] = time.perf_counter() - t
+    names, views, hull, warnings = prepared(capture, spec, predictor.work_size, seconds)
     t = time.perf_counter()
     stack = predictor.encode(views)
     seconds["features"] = time.perf_counter() - t
@@ -151,9 +157,4 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     t = time.perf_counter()
     mesh = marching_cubes_mesh(values, lo, step, 0.0)
     seconds["mesh"] = time.perf_counter() - t
-    t = time.perf_counter()
-    full = capture.select(names)
-    colours = vertex_colours(mesh, full.cameras, full.images, full.masks)
-    seconds["colour"] = time.perf_counter() - t
-    seconds["total"] = sum(seconds.values())
-    return Reconstruction(mesh, colours, list(names), seconds, warnings, hull)
+    return coloured(capture, mesh, names, seconds, warnings, hull)
