@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor, nn
 
@@ -73,7 +74,7 @@ class HashGridEncoding(nn.Module):
         flat = torch.where(self.dense[None, :, None], direct, hashed)
         flat = flat + (torch.arange(self.config.levels) * self.table_size)[None, :, None]
         w = torch.where(self.corners[None, None].bool(), frac[:, :, None, :], 1.0 - frac[:, :, None, :]).prod(-1)
-        f = self.tables.reshape(-1, self.config.features_per_level)[flat]  # (n, L, 8, F)
+        f = F.embedding(flat, self.tables.reshape(-1, self.config.features_per_level))  # (n, L, 8, F); deterministic backward
         return (w[..., None] * f).sum(2).reshape(len(x), -1)
 
 
