@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -118,8 +119,6 @@ def view_rays(views: PreparedViews, count: int, rng: np.random.Generator) -> tup
 
 def silhouette_agreement(mesh, views: PreparedViews, size: int = 128) -> float:
     """Mean IoU between the mesh's ray-cast silhouette and each input view's mask (at `size` pixels)."""
-    import cv2
-
     scores = []
     colours = np.zeros((len(mesh.vertices), 3), np.uint8)
     for cam, mask in zip(views.cameras, views.masks):
