@@ -10,6 +10,8 @@ import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor
 
+from usr.geometry.projection import project_points
+
 from usr.io.cameras import Camera
 
 
@@ -41,12 +43,8 @@ class SourceViews:
         return -(self.R.transpose(1, 2) @ self.t[..., None])[..., 0]
 
     def project(self, points: Float[Tensor, "n 3"]) -> tuple[Float[Tensor, "v n 2"], Float[Tensor, "v n"]]:
-        """Pixel coordinates (OpenCV, no distortion: images are undistorted on load) and depth."""
-        pc = torch.einsum("vij,nj->vni", self.R, points) + self.t[:, None]
-        z = pc[..., 2]
-        xy = pc[..., :2] / z.clamp(min=1e-6)[..., None]
-        uv = torch.einsum("vij,vnj->vni", self.K[:, :2, :2], xy) + self.K[:, None, :2, 2]
-        return uv, z
+        """Pixel coordinates (OpenCV) and depth along each camera's axis."""
+        return project_points(self.K, self.R, self.t, points)
 
     def sample(self, points: Float[Tensor, "n 3"]) -> tuple[Float[Tensor, "v n c"], Float[Tensor, "v n"]]:
         """Per-view feature vectors at the points' projections, and whether each point is in front of and inside each image."""

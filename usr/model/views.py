@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from jaxtyping import Float, UInt8
 from torch import Tensor
 
+from usr.geometry.projection import project_points
+
 GEOMETRY_CUES = 8  # silhouette distance, depth, view direction (3), colour (3)
 
 
@@ -60,11 +62,7 @@ class ViewStack:
 
     def project(self, points: Float[Tensor, "n 3"]) -> tuple[Float[Tensor, "v n 2"], Float[Tensor, "v n"]]:
         """Pixel coordinates (OpenCV) and depth along each camera's axis."""
-        pc = torch.einsum("vij,nj->vni", self.R, points) + self.t[:, None]
-        z = pc[..., 2]
-        xy = pc[..., :2] / z.clamp(min=1e-6)[..., None]
-        uv = torch.einsum("vij,vnj->vni", self.K[:, :2, :2], xy) + self.K[:, None, :2, 2]
-        return uv, z
+        return project_points(self.K, self.R, self.t, points)
 
     def sample(self, points: Float[Tensor, "n 3"], pixel_maps: Float[Tensor, "v c h2 w2"], silhouette_clamp: float
                ) -> tuple[Float[Tensor, "v n c"], Float[Tensor, "v n g"], Float[Tensor, "v n"]]:
