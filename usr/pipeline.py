@@ -44,18 +44,16 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
     level = 0.0  # the field's calibrated surface level (a checkpoint's; 0 for the others)
     if spec.method == "visual-hull":
         rec = _visual_hull(capture, spec)
+    elif spec.method == "field" and is_model_file(spec.checkpoint):
+        rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share))
     else:
         if spec.method == "scratch":
             field = scratch_field()
             spec = dataclasses.replace(spec, finetune_steps=spec.finetune_steps or spec.scratch_steps)
-        elif is_model_file(spec.checkpoint):
-            field = None
-            rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share))
         else:
             field, state = load_checkpoint(spec.checkpoint)
             level = surface_level(state)
-        if field is not None:
-            rec = reconstruct(capture, field, spec, level, span(progress, 0.0, mesh_share))
+        rec = reconstruct(capture, field, spec, level, span(progress, 0.0, mesh_share))
     report = {"method": spec.method, "views_used": rec.views_used, "seconds": rec.seconds,
               "warnings": notes + rec.warnings, "resolution": spec.resolution, "finetune_steps": spec.finetune_steps,
               "surface_level": spec.extraction_level(level), "vertices": len(rec.mesh.vertices),

@@ -30,20 +30,13 @@ def hull_box(grid: OccupancyGrid, margin_voxels: int = 2) -> tuple[np.ndarray, n
 @torch.no_grad()
 def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int,
              chunk: int = 65536, progress: Progress | None = None):
-    """Sample the SDF on a resolution³ lattice over the hull's box; outside the hull → FAR. Returns (values, lo, hi)."""
-    lo, hi = hull_box(grid)
-    step = (hi - lo).max() / (resolution - 1)
-    counts = np.maximum(np.ceil((hi - lo) / step).astype(int) + 1, 2)
-    axes = [lo[k] + np.arange(counts[k]) * step for k in range(3)]
-    pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    keep = _near_hull(grid, pts)
-    values = np.full(len(pts), FAR, dtype=np.float32)
-    sel = np.flatnonzero(keep)
-    for i in range(0, len(sel), chunk):
-        part = sel[i : i + chunk]
-        values[part] = sdf_fn(torch.as_tensor(pts[part], dtype=torch.float32)).reshape(-1).float().numpy()
-        notify(progress, "mesh", (i + chunk) / max(len(sel), 1))
-    return values.reshape(*counts), lo, step
+    """Sample the SDF on a resolution³ lattice over the hull's box; outside the hull → FAR. Returns (values, lo,
+    step)."""
+    lo, step, axes = _lattice(grid, resolution)
+    inside = _hull_lattice(_dilated(grid), grid, axes)
+    values = np.full(inside.shape, FAR, dtype=np.float32)
+    _evaluate(sdf_fn, axes, inside, values, chunk, progress)
+    return values, lo, step
 
 
 @torch.no_grad()
@@ -59,15 +52,14 @@ def sdf_grid_coarse_to_fine(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid
     the analytic test shape and on the model's reconstructions measured (docs/model.md) with ≈ 30 % fewer points.
     Needs the SDF to be a distance near the surface (the model is trained to ±10 cm) and no part thinner than a
     coarse cell. Returns (values, lo, step) like `sdf_grid`."""
-    lo, hi = hull_box(grid)
-    step = (hi - lo).max() / (resolution - 1)
-    counts = np.maximum(np.ceil((hi - lo) / step).astype(int) + 1, 2)
-    axes = [lo[d] + np.arange(counts[d]) * step for d in range(3)]
+    lo, step, axes = _lattice(grid, resolution)
+    counts = np.array([len(a) for a in axes])
+    occupied = _dilated(grid)
     k = 2 ** max(0, int(round(np.log2(max((resolution - 1) / max(coarse - 1, 1), 1)))))
     levels = int(np.log2(k)) + 1
     index = _sub_lattice(counts, k)
     sub_axes = [axes[d][index[d]] for d in range(3)]
-    inside = _hull_lattice(grid, sub_axes)
+    inside = _hull_lattice(occupied, grid, sub_axes)
     values = np.full(inside.shape, FAR, np.float32)
     _evaluate(sdf_fn, sub_axes, inside, values, chunk, span(progress, 0.0, 1.0 / levels))
     for level in range(1, levels):
@@ -84,7 +76,7 @@ def sdf_grid_coarse_to_fine(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid
         below = [np.where(known[d], np.maximum(cell[d] - 1, 0), cell[d]) for d in range(3)]
         values = _interpolate(values, position)
         sub_axes = [axes[d][finer[d]] for d in range(3)]
-        inside = _hull_lattice(grid, sub_axes)
+        inside = _hull_lattice(occupied, grid, sub_axes)
         values[~inside] = FAR
         needed = np.zeros(values.shape, bool)
         for cx in (cell[0], below[0]):
@@ -129,9 +121,22 @@ def _cell_range(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def _hull_lattice(grid: OccupancyGrid, axes: list[np.ndarray]) -> np.ndarray:
-    """Which points of the lattice `axes` (x, y, z coordinates) lie in the hull dilated by one voxel."""
-    occ = ndimage.binary_dilation(grid.occupied, iterations=1)
+def _lattice(grid: OccupancyGrid, resolution: int) -> tuple[np.ndarray, float, list[np.ndarray]]:
+    """(lo, step, per-axis coordinates) of the lattice with `resolution` points along the longest side of the hull's
+    box."""
+    lo, hi = hull_box(grid)
+    step = (hi - lo).max() / (resolution - 1)
+    counts = np.maximum(np.ceil((hi - lo) / step).astype(int) + 1, 2)
+    return lo, step, [lo[d] + np.arange(counts[d]) * step for d in range(3)]
+
+
+def _dilated(grid: OccupancyGrid) -> np.ndarray:
+    """The hull's voxels grown by one: the SDF is evaluated there, FAR elsewhere."""
+    return ndimage.binary_dilation(grid.occupied, iterations=1)
+
+
+def _hull_lattice(occ: np.ndarray, grid: OccupancyGrid, axes: list[np.ndarray]) -> np.ndarray:
+    """Which points of the lattice `axes` (x, y, z coordinates) lie in the voxels `occ` of `grid` (`_dilated`)."""
     idx = []
     for d in range(3):
         i = np.floor((axes[d] - grid.lo[d]) / (grid.hi[d] - grid.lo[d]) * grid.resolution).astype(int)
@@ -152,14 +157,6 @@ def _evaluate(sdf_fn, axes: list[np.ndarray], where: np.ndarray, values: np.ndar
         pts = np.stack([axes[0][c[:, 0]], axes[1][c[:, 1]], axes[2][c[:, 2]]], -1)
         flat[targets[i : i + chunk]] = sdf_fn(torch.as_tensor(pts, dtype=torch.float32)).reshape(-1).float().numpy()
         notify(progress, "mesh", min(1.0, (i + chunk) / max(len(cells), 1)))
-
-
-def _near_hull(grid: OccupancyGrid, pts: np.ndarray) -> np.ndarray:
-    occ = ndimage.binary_dilation(grid.occupied, iterations=1)
-    idx = np.floor((pts - grid.lo) / (grid.hi - grid.lo) * grid.resolution).astype(int)
-    ok = ((idx >= 0) & (idx < grid.resolution)).all(1)
-    idx = np.clip(idx, 0, grid.resolution - 1)
-    return ok & occ[idx[:, 0], idx[:, 1], idx[:, 2]]
 
 
 def marching_cubes_mesh(values: np.ndarray, lo: np.ndarray, step: float, level: float = 0.0,

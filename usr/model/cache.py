@@ -4,7 +4,7 @@
     CACHE/<backbone digest>/<data folder>/<subject>/  maps_s<stride>.npy (v, c, h/s, w/s) float16 · silhouette.npy (v, 1, h, w)
         float16 · rgb.npy (v, 3, h, w) uint8 · cameras.npz (K, R, t, extent, mask_centres) · points.npy (n, 3) float32
         · targets.npy (n, 3) float16 (sdf, winding, body_sdf) · labels.npy (n,) uint8 · surface.npy (s, 6) float32
-        (points, normals) · surface_labels.npy (s,) uint8 · source.json
+        (points, normals) · source.json
 A subject's folder is written whole or not at all (usr.io.atomic). It is rebuilt when its `source.json` no longer
 matches: another backbone or strides (another digest folder altogether), another working size, or a subject folder
 whose images, cameras or points changed (their sizes and modification times).
@@ -49,8 +49,9 @@ def is_cached(folder: Path, fingerprint: dict) -> bool:
     return path.is_file() and json.loads(path.read_text()) == fingerprint
 
 
-def build_subject(subject: Path, folder: Path, backbone: FrozenBackbone, work_size: int) -> None:
-    """Compute and write one subject's cache folder (atomically)."""
+def build_subject(subject: Path, folder: Path, backbone: FrozenBackbone, work_size: int, fingerprint: dict) -> None:
+    """Compute and write one subject's cache folder (atomically), recording the `fingerprint` of the files it read
+    (taken before reading them)."""
     capture = read_subject(subject)
     views = prepare_views(capture, work_size=work_size)
     padded = pad_views(views.images, views.masks)
@@ -69,8 +70,7 @@ def build_subject(subject: Path, folder: Path, backbone: FrozenBackbone, work_si
         np.save(tmp / "labels.npy", points.label.astype(np.uint8))
         np.save(tmp / "surface.npy", np.concatenate([points.surface_points, points.surface_normals], 1)
                 .astype(np.float32))
-        np.save(tmp / "surface_labels.npy", points.surface_labels.astype(np.uint8))
-        (tmp / "source.json").write_text(json.dumps(source_fingerprint(subject, work_size)))
+        (tmp / "source.json").write_text(json.dumps(fingerprint))
 
 
 @dataclass
@@ -103,8 +103,8 @@ class CachedSubject:
         centre = person_centre(cams, self.mask_centres[index])
         return ViewStack(torch.from_numpy(self.K[index]), torch.from_numpy(self.R[index]),
                          torch.from_numpy(self.t[index]), [torch.from_numpy(m[index]) for m in self.maps],
-                         torch.from_numpy(self.silhouette[index]),
-                         torch.from_numpy(self.rgb[index].astype(np.float32) / 255.0),
+                         torch.from_numpy(np.concatenate([self.silhouette[index].astype(np.float32),
+                                                          self.rgb[index].astype(np.float32) / 255.0], 1)),
                          torch.from_numpy(self.extent[index]), torch.tensor(centre, dtype=torch.float32))
 
 
@@ -116,7 +116,7 @@ def build_cache(subjects: list[Path], cache: Path, backbone: FrozenBackbone, wor
         folder = cache_folder(cache, backbone, subject)
         fingerprint = source_fingerprint(subject, work_size)
         if not is_cached(folder, fingerprint):
-            build_subject(subject, folder, backbone, work_size)
+            build_subject(subject, folder, backbone, work_size, fingerprint)
         folders.append(folder)
         notify(progress, f"feature cache {k + 1}/{len(subjects)}", (k + 1) / len(subjects))
     return folders

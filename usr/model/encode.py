@@ -100,4 +100,4 @@ def encode_views(backbone: FrozenBackbone, cameras: list[Camera], images: list[n
     K, R, t = camera_tensors(cameras)
     maps = [m.float() for m in backbone.maps(padded.rgb01)]
     centre = torch.tensor(person_centre(cameras, padded.mask_centres), dtype=torch.float32)
-    return ViewStack(K, R, t, maps, padded.silhouette, padded.rgb01, padded.extent, centre)
+    return ViewStack(K, R, t, maps, torch.cat([padded.silhouette, padded.rgb01], 1), padded.extent, centre)

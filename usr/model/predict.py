@@ -1,5 +1,5 @@
-"""The trained model at work: load it with its frozen backbone, encode a subject's views once, then evaluate the
-three heads at any points (in chunks, memory bounded by `chunk`)."""
+"""The trained model at work: load it with its frozen backbone, encode a subject's views once, then evaluate its
+clothed-surface SDF at any points (the caller chunks them: usr.mesh.extract)."""
 
 from __future__ import annotations
 
@@ -36,16 +36,6 @@ class Predictor:
     def encode(self, views: PreparedViews) -> ViewStack:
         """The views (already at `work_size`, usr.prepared_views) as the model reads them."""
         return encode_views(self.backbone, views.cameras, views.images, views.masks)
-
-    @torch.no_grad()
-    def heads(self, stack: ViewStack, points: Tensor, chunk: int = 32768) -> dict[str, Tensor]:
-        """{"sdf", "labels" (probabilities), "body_sdf"} at `points`."""
-        self.model.eval()
-        projected = self.model.project_maps(stack.maps)
-        parts = [self.model(points[i : i + chunk], stack, projected=projected) for i in range(0, len(points), chunk)]
-        out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-        out["labels"] = out["labels"].softmax(-1)
-        return out
 
     def sdf_function(self, stack: ViewStack) -> Callable[[Tensor], Tensor]:
         """points → clothed-surface SDF (metres), for mesh extraction."""

@@ -135,7 +135,7 @@ def refine(values: np.ndarray, lo: np.ndarray, step: float, views: PreparedViews
     silhouette agreement) and a report {"kept", "iou_before", "iou_after", "loss_first", "loss_last"}."""
     torch.manual_seed(settings.seed)
     field = ResidualField(values, lo, step)
-    optimizer = torch.optim.Adam([p for n, p in field.named_parameters()], lr=settings.lr)
+    optimizer = torch.optim.Adam(field.parameters(), lr=settings.lr)
     losses = []
     for i in range(settings.steps):
         origins, dirs, rgb, mask, jitter = view_rays(views, settings.rays, np.random.default_rng([settings.seed, i]))

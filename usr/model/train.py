@@ -68,7 +68,8 @@ def split_subjects(folders: tuple[str, ...], val_count: int) -> tuple[list[Path]
         everything += [Path(folder) / n for part in ("train", "val", "test") for n in splits.get(part, [])]
         val += [Path(folder) / n for n in splits.get("val", [])]
     val = val[:val_count]
-    train = [p for p in everything if p not in set(val)]
+    chosen = set(val)
+    train = [p for p in everything if p not in chosen]
     missing = [p for p in train + val if not (p / "gt" / "points.npz").is_file()]
     if missing:
         raise FileNotFoundError(f"{missing[0] / 'gt' / 'points.npz'}: no supervision points "

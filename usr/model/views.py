@@ -1,8 +1,8 @@
 """The input views as the model reads them: cameras, frozen backbone feature maps, the silhouette's signed distance
 and the colours, all at the working resolution; and what one 3D point sees in each view.
 
-Per point and view (`ViewStack.sample`): the backbone features at the point's projection (bilinear, each stride), the
-signed distance from the projection to the view's silhouette edge in metres at the point's depth (negative inside
+Per point and view (`ViewStack.sample`): the model's pixel features at the point's projection (bilinear; the model
+makes them from the backbone maps, usr.model.network.project_maps), the signed distance from the projection to the view's silhouette edge in metres at the point's depth (negative inside
 the mask), the point's depth relative to the person's centre, the unit direction from the camera, the colour there,
 and whether the point projects in front of the camera and inside the image (`valid`).
 """
@@ -39,8 +39,7 @@ class ViewStack:
     R: Float[Tensor, "v 3 3"]
     t: Float[Tensor, "v 3"]
     maps: list[Tensor]  # per stride: (v, c, h/s, w/s), float16 or float32
-    silhouette: Float[Tensor, "v 1 h w"]  # pixels, negative inside the mask
-    rgb: Float[Tensor, "v 3 h w"]  # 0..1
+    pixels: Float[Tensor, "v 4 h w"]  # per pixel: silhouette distance (pixels, negative inside the mask), RGB 0..1
     extent: Float[Tensor, "v 2"]  # each view's true width and height (the maps may be padded beyond)
     centre: Float[Tensor, "3"]  # the person's centre (world), depths are measured from it
 
@@ -50,15 +49,11 @@ class ViewStack:
 
     @property
     def size(self) -> tuple[int, int]:
-        return tuple(self.silhouette.shape[-2:])
+        return tuple(self.pixels.shape[-2:])
 
     @property
     def camera_centres(self) -> Float[Tensor, "v 3"]:
         return -(self.R.transpose(1, 2) @ self.t[..., None])[..., 0]
-
-    def subset(self, index: list[int]) -> "ViewStack":
-        return ViewStack(self.K[index], self.R[index], self.t[index], [m[index] for m in self.maps],
-                         self.silhouette[index], self.rgb[index], self.extent[index], self.centre)
 
     def project(self, points: Float[Tensor, "n 3"]) -> tuple[Float[Tensor, "v n 2"], Float[Tensor, "v n"]]:
         """Pixel coordinates (OpenCV) and depth along each camera's axis."""
@@ -71,7 +66,7 @@ class ViewStack:
         h, w = self.size
         grid = torch.stack([(uv[..., 0] + 0.5) / w * 2 - 1, (uv[..., 1] + 0.5) / h * 2 - 1], -1)[:, :, None]
         feats = _sample(pixel_maps, grid)
-        pixels = _sample(torch.cat([self.silhouette.float(), self.rgb], 1), grid)
+        pixels = _sample(self.pixels, grid)
         sil, rgb = pixels[..., :1], pixels[..., 1:]
         focal = self.K[:, 0, 0][:, None, None]
         sil_m = (sil * z[..., None] / focal).clamp(-silhouette_clamp, silhouette_clamp) / silhouette_clamp
