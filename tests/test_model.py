@@ -174,7 +174,8 @@ def _weights(path):
 def test_interrupted_training_resumes_to_the_same_weights(tiny_points_data, tmp_path):
     from usr.model.train import PointTrainConfig, train
 
-    config = PointTrainConfig(data=(str(tiny_points_data),), cache=tmp_path / "cache", **TINY)
+    tiny = TINY | {"model": dataclasses.replace(TINY["model"], body_prior=True)}  # its noise drawn per step too
+    config = PointTrainConfig(data=(str(tiny_points_data),), cache=tmp_path / "cache", **tiny)
     straight, resumed = tmp_path / "straight.pt", tmp_path / "resumed.pt"
     train(dataclasses.replace(config, out=straight))
 
@@ -189,7 +190,32 @@ def test_interrupted_training_resumes_to_the_same_weights(tiny_points_data, tmp_
     (a, sa), (b, sb) = _weights(straight), _weights(resumed)
     assert sa["step"] == sb["step"] == 4 and all(torch.equal(a[k], b[k]) for k in a)
     log = resumed.with_suffix(".log.jsonl").read_text().splitlines()
-    assert len(log) == 2 and '"val_sdf_mm"' in log[-1]
+    assert len(log) == 2 and '"val_sdf_mm"' in log[-1] and '"val_sdf_mm_body"' in log[-1]
+
+
+def test_the_body_prior_is_read_where_known_and_its_training_error_is_bounded():
+    from usr.model.prior import PriorError, PriorNoise
+
+    rng = np.random.default_rng(0)
+    assert PriorError.draw(rng, PriorNoise(dropout=1.0)) is None
+    points = torch.tensor(rng.uniform(-1, 1, (4000, 3)), dtype=torch.float32)
+    sizes = [float(PriorError.draw(rng, PriorNoise(error=0.02, dropout=0.0))(points).abs().max()) for _ in range(50)]
+    assert max(sizes) <= 0.02 + 1e-6 and max(sizes) > 0.01 and min(sizes) < max(sizes)  # drawn sizes, bounded
+    cams, images, masks = sphere_views()
+    config = ModelConfig(work_size=64, pixel_dim=8, view_dim=16, hidden=32, body_prior=True)
+    stack = encode_views(FrozenBackbone(config.backbone, config.strides), cams, images, masks)
+    model = ReconModel(config).eval()
+    p = points[:50] * 0.5
+    with torch.no_grad():
+        none = model(p, stack)["sdf"]
+        body = p.norm(dim=-1) - 0.3
+        unknown = model(p, stack, torch.full((50,), float("nan")))["sdf"]
+        known = model(p, stack, body)["sdf"]
+        half = model(p, stack, torch.where(torch.arange(50) < 25, body, float("nan")))["sdf"]
+    assert torch.equal(none, unknown) and not torch.allclose(none, known)
+    assert torch.allclose(half[:25], known[:25]) and torch.allclose(half[25:], none[25:])  # per point
+    with pytest.raises(ValueError, match="no body prior"):
+        ReconModel(dataclasses.replace(config, body_prior=False))(p, stack, body)
 
 
 def test_two_processes_match_one_process(tiny_points_data, tmp_path):

@@ -9,7 +9,7 @@ channels and summed at stride 4 (`project_maps`), sampled bilinearly where the p
 
 Point cues (view-independent): the point relative to the person's centre (metres, world axes, +Y up), the largest
 silhouette distance over the valid views (the visual hull's bound), the share of views that see the point, and —
-with `body_prior` — the fitted body's signed distance.
+with `body_prior` — the fitted body's signed distance and whether there is one (usr.model.prior).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class ReconModel(nn.Module):
     def __init__(self, config: ModelConfig = ModelConfig()):
         super().__init__()
         self.config = c = config
-        self.point_cues = 5 + (1 if c.body_prior else 0)
+        self.point_cues = 5 + (2 if c.body_prior else 0)
         self.project = nn.Linear(c.feature_channels, c.pixel_dim)
         self.context = nn.ModuleList(nn.Conv2d(c.pixel_dim, c.pixel_dim, 3, padding=1) for _ in range(c.context_layers))
         # first layers split by input (a sum of products instead of a product of a concatenation: no copies)
@@ -72,7 +72,8 @@ class ReconModel(nn.Module):
     def forward(self, points: Float[Tensor, "n 3"], views: ViewStack, body_sdf: Float[Tensor, "n"] | None = None,
                 projected: Tensor | None = None) -> dict[str, Tensor]:
         """{"sdf": metres (n,), "labels": logits (n, labels), "body_sdf": metres (n,)} of world points; `projected`:
-        `project_maps(views.maps)` when the caller keeps it."""
+        `project_maps(views.maps)` when the caller keeps it; `body_sdf`: the prior body's signed distance at the
+        points (a `body_prior` model only; NaN where no body is known, None: nowhere)."""
         c = self.config
         pixel_maps = projected if projected is not None else self.project_maps(views.maps)
         feats, cues, valid = views.sample(points, pixel_maps, c.silhouette_clamp)
@@ -81,8 +82,12 @@ class ReconModel(nn.Module):
         point = [points - views.centre, hull[:, None], (seen / views.count)[:, None]]
         if c.body_prior:
             if body_sdf is None:
-                raise ValueError("this model reads a fitted body (body_prior): pass body_sdf")
-            point.append((body_sdf / c.silhouette_clamp).clamp(-1, 1)[:, None])
+                body_sdf = torch.full_like(hull, float("nan"))
+            known = torch.isfinite(body_sdf)
+            value = torch.where(known, body_sdf / c.silhouette_clamp, 0.0).clamp(-1, 1)
+            point += [value[:, None], known.to(value)[:, None]]
+        elif body_sdf is not None:
+            raise ValueError("this model reads no body prior (body_prior is off)")
         point_cues = torch.cat(point, -1)
         codes = self.view_out(self.view_pixels(feats) + self.view_cues(cues) + self.view_point(point_cues)[None])
         first, second = self._fuse(codes, valid)

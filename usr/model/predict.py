@@ -37,14 +37,17 @@ class Predictor:
         """The views (already at `work_size`, usr.prepared_views) as the model reads them."""
         return encode_views(self.backbone, views.cameras, views.images, views.masks)
 
-    def sdf_function(self, stack: ViewStack) -> Callable[[Tensor], Tensor]:
-        """points → clothed-surface SDF (metres), for mesh extraction."""
+    def sdf_function(self, stack: ViewStack, body: Callable[[Tensor], Tensor] | None = None,
+                     head: str = "sdf") -> Callable[[Tensor], Tensor]:
+        """points → the `head`'s signed distance (metres; "sdf": the clothed surface, "body_sdf": the body under
+        the clothes), for mesh extraction; `body`: points → a fitted body's signed distance, the prior of a
+        `body_prior` model (usr.model.prior)."""
         model = self.model.eval()
         with torch.no_grad():
             projected = model.project_maps(stack.maps)
 
         @torch.no_grad()
         def sdf(points: Tensor) -> Tensor:
-            return model(points, stack, projected=projected)["sdf"]
+            return model(points, stack, None if body is None else body(points), projected)[head]
 
         return sdf

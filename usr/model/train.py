@@ -27,6 +27,7 @@ from usr.model.encode import FrozenBackbone
 from usr.model.loss import (PointLossWeights, finite_difference_points, normal_terms, point_losses,
                             weighted_total)
 from usr.model.network import ReconModel
+from usr.model.prior import PriorError, PriorNoise
 from usr.progress import Progress, span
 from usr.settings import setting, settings_json
 from usr.training.loop import Schedule, TrainingLoop, process_group, resume
@@ -52,6 +53,7 @@ class PointTrainConfig:
     max_subjects: int | None = setting(None, "Use only the first N training subjects (scaling curves).")
     val_subjects: int = setting(4, "Validation subjects scored at each checkpoint.", min=1)
     model: ModelConfig = setting(default_factory=ModelConfig)
+    prior: PriorNoise = setting(default_factory=PriorNoise)
     weights: PointLossWeights = setting(default_factory=PointLossWeights, cli=False)
 
 
@@ -87,6 +89,7 @@ class PointBatch:
     views: list[int]
     rows: np.ndarray
     surface_rows: np.ndarray
+    prior: PriorError | None  # the body prior's error this time (None: no prior)
 
 
 def draw_step(subjects: list[CachedSubject], c: PointTrainConfig, step: int) -> list[PointBatch]:
@@ -101,7 +104,8 @@ def draw_step(subjects: list[CachedSubject], c: PointTrainConfig, step: int) -> 
         views = sorted(rng.choice(s.view_count, n, replace=False).tolist())
         rows = np.sort(rng.integers(0, len(s.points), c.points_per_subject))
         surface_rows = np.sort(rng.integers(0, len(s.surface), c.surface_per_subject))
-        out.append(PointBatch(s, views, rows, surface_rows))
+        prior = PriorError.draw(rng, c.prior) if c.model.body_prior else None
+        out.append(PointBatch(s, views, rows, surface_rows, prior))
     return out
 
 
@@ -121,8 +125,11 @@ class PointObjective(torch.nn.Module):
             labels = torch.from_numpy(np.asarray(s.labels[b.rows]).astype(np.int64))
             surface = torch.from_numpy(np.asarray(s.surface[b.surface_rows]))
             probes = finite_difference_points(surface[:, :3], w.step)
-            out = self.model(torch.cat([points, probes]), s.views(b.views))
             n = len(points)
+            prior = None
+            if b.prior is not None:  # the probes of the normal term have no body SDF: no prior there
+                prior = torch.cat([targets[:, 2] + b.prior(points), torch.full((len(probes),), float("nan"))])
+            out = self.model(torch.cat([points, probes]), s.views(b.views), prior)
             head = {k: v[:n] for k, v in out.items()}
             terms = point_losses(head, targets[:, 0], targets[:, 1], labels, targets[:, 2], w)
             if len(surface):
@@ -138,24 +145,31 @@ class PointObjective(torch.nn.Module):
 @torch.no_grad()
 def validate(model: ReconModel, subjects: list[CachedSubject], points: int = 20_000) -> dict[str, float]:
     """Scores on fixed points of the validation subjects seen from their first 4 views: SDF error near the surface
-    (mm, |true| < 1 cm), inside/outside accuracy there, label accuracy within 2 cm, body SDF error (mm)."""
+    (mm, |true| < 1 cm), inside/outside accuracy there, label accuracy within 2 cm, body SDF error (mm); for a
+    `body_prior` model also the SDF error given the true body (`val_sdf_mm_body`: what a perfect fit would give)."""
     model.eval()
-    err, sign, label, body = [], [], [], []
+    scores: dict[str, list[np.ndarray]] = {}
+
+    def add(key: str, values: np.ndarray) -> None:
+        scores.setdefault(key, []).append(values)
+
     for s in subjects:
         rows = np.linspace(0, len(s.points) - 1, points).astype(int)
         targets = np.asarray(s.targets[rows]).astype(np.float32)
-        out = model(torch.from_numpy(np.asarray(s.points[rows])), s.views(list(range(min(4, s.view_count)))))
+        where, views = torch.from_numpy(np.asarray(s.points[rows])), s.views(list(range(min(4, s.view_count))))
+        out = model(where, views)
         sdf, true = out["sdf"].numpy(), targets[:, 0]
         near = np.abs(true) < 0.01
-        err.append(np.abs(sdf - true)[near])
-        sign.append((np.sign(sdf) == np.sign(true))[near])
+        add("val_sdf_mm", np.abs(sdf - true)[near] * 1000)
+        add("val_sign", (np.sign(sdf) == np.sign(true))[near])
         band = np.abs(true) < 0.02
-        label.append((out["labels"].argmax(-1).numpy() == np.asarray(s.labels[rows]))[band])
-        body.append(np.abs(out["body_sdf"].numpy() - targets[:, 2])[np.abs(targets[:, 2]) < 0.05])
+        add("val_label", (out["labels"].argmax(-1).numpy() == np.asarray(s.labels[rows]))[band])
+        add("val_body_mm", np.abs(out["body_sdf"].numpy() - targets[:, 2])[np.abs(targets[:, 2]) < 0.05] * 1000)
+        if model.config.body_prior:
+            given = model(where, views, torch.from_numpy(targets[:, 2]))["sdf"].numpy()
+            add("val_sdf_mm_body", np.abs(given - true)[near] * 1000)
     model.train()
-    cat = np.concatenate
-    return {"val_sdf_mm": float(cat(err).mean() * 1000), "val_sign": float(cat(sign).mean()),
-            "val_label": float(cat(label).mean()), "val_body_mm": float(cat(body).mean() * 1000)}
+    return {k: float(np.concatenate(v).mean()) for k, v in scores.items()}
 
 
 def train(config: PointTrainConfig, progress: Progress | None = None) -> dict:
