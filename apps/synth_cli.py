@@ -22,7 +22,8 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Run seed: same seed, same files."),
     rig: str = typer.Option("ring", "--rig", help="Camera rig: ring, hemisphere, random, or train (3…--views cameras "
                             "per subject framing the person like photos, sometimes cut by the frame)."),
-    poses: str = typer.Option("a_pose,t_pose,relaxed,random", "--poses", help="Pose kinds to draw from."),
+    poses: str = typer.Option("a_pose,t_pose,relaxed,random", "--poses", help="Pose kinds to draw from (also: "
+                              "wide — an arm up to overhead, a leg out sideways; see smpl_d/poses.py)."),
     garments_dir: Optional[Path] = typer.Option(None, "--garments-dir", help="MakeHuman CC0 assets (clothes/, hair/)."),
     noise: float = typer.Option(0.0, "--noise", min=0.0, help="Gaussian pixel noise sigma (0-255 units)."),
     blur: float = typer.Option(0.0, "--blur", min=0.0, help="Gaussian blur sigma in pixels."),

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from smpl_d.poses import PHENOTYPE_RANGES, POSE_KINDS
+from smpl_d.poses import ALL_POSE_KINDS, PHENOTYPE_RANGES
 
 # The main garment of an outfit: a dress, or a bottom (with any top); "suit" = a MakeHuman suit (needs its assets).
 OUTFIT_KINDS = ("dress", "skirt", "trousers", "shorts", "suit")
@@ -33,7 +33,7 @@ class Attributes:
 
     def __post_init__(self) -> None:
         for name, value, known in (("outfit", self.outfit, OUTFIT_KINDS), ("body", self.body, tuple(BODY_SHAPES)),
-                                   ("pose", self.pose, POSE_KINDS), ("lighting", self.lighting, LIGHTINGS)):
+                                   ("pose", self.pose, ALL_POSE_KINDS), ("lighting", self.lighting, LIGHTINGS)):
             if value is not None and value not in known:
                 raise ValueError(f"{name} {value!r}: known values are {', '.join(known)}")
 

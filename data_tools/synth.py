@@ -24,7 +24,7 @@ from usr.io.points_file import write_points
 from data_tools.render import RenderOptions, Renderer, View
 from data_tools.rigs import RIG_KINDS, framing, make_rig
 from data_tools.subject import SyntheticSubject, clothed_surface, make_subject
-from smpl_d.poses import POSE_KINDS
+from smpl_d.poses import ALL_POSE_KINDS, POSE_KINDS
 from usr import labels as L
 from usr.io.atomic import atomic_dir, clean_stale_temps, write_json_atomic
 from usr.io.cameras import Camera
@@ -67,9 +67,9 @@ class SynthConfig:
             raise ValueError(f"unknown garment set {self.garment_set!r}; known: {', '.join(GARMENT_SETS)}")
         if self.garment_set == "eval" and self.garments_dir is None:
             raise ValueError("garment set 'eval' needs the MakeHuman CC0 assets (--garments-dir)")
-        bad = [k for k in self.pose_kinds if k not in POSE_KINDS]
+        bad = [k for k in self.pose_kinds if k not in ALL_POSE_KINDS]
         if bad:
-            raise ValueError(f"unknown pose kinds {bad}; known: {', '.join(POSE_KINDS)}")
+            raise ValueError(f"unknown pose kinds {bad}; known: {', '.join(ALL_POSE_KINDS)}")
         if self.garments_dir is not None and not Path(self.garments_dir).is_dir():
             raise FileNotFoundError(f"{self.garments_dir}: garments folder not found")
         if any(kind == "suit" for kind, _ in self.outfit_mix) and self.garments_dir is None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-POSE_KINDS = ("a_pose", "t_pose", "relaxed", "random")
+POSE_KINDS = ("a_pose", "t_pose", "relaxed", "random")  # drawn by default
+ALL_POSE_KINDS = POSE_KINDS + ("wide",)  # "wide": opt-in (usr data synth --pose-kinds), see wide_pose
 
 # anny phenotype parameters are 0..1; these ranges keep adults of realistic build.
 PHENOTYPE_RANGES: dict[str, tuple[float, float]] = {
@@ -72,7 +73,7 @@ def named_pose(kind: str) -> Pose:
     elif kind == "relaxed":
         rot = _symmetric({"upperarm01": np.array([0.05, 0.28, 0.0]), "lowerarm01": _elbow(0.35)})
     else:
-        raise ValueError(f"unknown pose kind {kind!r}; known: {', '.join(POSE_KINDS)}")
+        raise ValueError(f"unknown pose kind {kind!r}; known: {', '.join(ALL_POSE_KINDS)}")
     return Pose(kind, rot)
 
 
@@ -97,8 +98,31 @@ def random_pose(rng: np.random.Generator) -> Pose:
     return Pose("random", rot)
 
 
+def wide_pose(rng: np.random.Generator) -> Pose:
+    """A pose beyond `random_pose`'s limits, as people stand in front of capture rigs: an arm up to overhead
+    (≈ 80° above horizontal), a leg out sideways (≈ 35°) or forward, a knee bent to ≈ 70°, the torso turned and
+    bent more. Limbs still move away from the torso (arms only up and out, legs only out), so the garments built
+    on the body stay valid; a long skirt or dress stretches with the leg."""
+    def u(lo, hi):
+        return float(rng.uniform(lo, hi))
+
+    rot: dict[str, list[float]] = {}
+    for side, mirror in (("L", False), ("R", True)):
+        arm = [u(-1.0, 0.3), u(-2.3, 0.1), u(-0.4, 0.4)]
+        elbow = _elbow(u(0.0, 1.6))
+        hip = [u(-0.9, 0.25), u(-0.6, 0.02), u(-0.3, 0.3)]
+        knee = [u(0.0, 1.2) if hip[0] < -0.2 else u(0.0, 0.5), 0.0, 0.0]
+        for bone, rv in (("upperarm01", arm), ("lowerarm01", elbow), ("upperleg01", hip), ("lowerleg01", knee)):
+            rot[f"{bone}.{side}"] = _mirror(rv) if mirror else [float(v) for v in rv]
+    for bone, lim in (("spine03", 0.25), ("spine01", 0.2), ("neck01", 0.3), ("head", 0.3)):
+        rot[bone] = [u(-lim, lim), u(-lim, lim), u(-lim, lim)]
+    return Pose("wide", rot)
+
+
 def sample_pose(kind: str, rng: np.random.Generator) -> Pose:
-    return random_pose(rng) if kind == "random" else named_pose(kind)
+    if kind == "random":
+        return random_pose(rng)
+    return wide_pose(rng) if kind == "wide" else named_pose(kind)
 
 
 def rotvec_to_transforms(rotations: dict[str, list[float]], yaw_deg: float = 0.0) -> dict[str, np.ndarray]:

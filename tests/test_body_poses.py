@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from data_tools.body import build_body, sample_body_spec
-from smpl_d.poses import POSE_KINDS, named_pose, random_pose
+from smpl_d.poses import ALL_POSE_KINDS, POSE_KINDS, named_pose, sample_pose
 
 
 def _body(kind, seed=0):
     rng = np.random.default_rng(seed)
-    pose = random_pose(rng) if kind == "random" else named_pose(kind)
+    pose = sample_pose(kind, rng)
     return build_body(sample_body_spec(rng, pose))
 
 
@@ -48,7 +48,25 @@ def test_random_poses_differ_and_stay_upright():
         assert b.joints["head"][1] > b.joints["upperleg01.L"][1] + 0.4
 
 
+def test_wide_poses_reach_beyond_the_random_ones():
+    """Over a few draws, an arm above horizontal (random poses never) and a leg further out sideways."""
+    def leg_out_deg(b, side):
+        d = b.joints[f"lowerleg01.{side}"] - b.joints[f"upperleg01.{side}"]
+        return np.degrees(np.arctan2(abs(d[0]), -d[1]))
+
+    def reach(kind):
+        bodies = [_body(kind, s) for s in range(6)]
+        return (max(_arm_elevation_deg(b, side) for b in bodies for side in "LR"),
+                max(leg_out_deg(b, side) for b in bodies for side in "LR"))
+
+    (arm_random, leg_random), (arm_wide, leg_wide) = reach("random"), reach("wide")
+    assert arm_random < 5 < 30 < arm_wide and leg_wide > leg_random + 5
+    for s in range(3):
+        b = _body("wide", s)
+        assert b.joints["head"][1] > b.joints["upperleg01.L"][1] + 0.4  # upright
+
+
 def test_pose_kinds_are_known():
-    assert set(POSE_KINDS) == {"a_pose", "t_pose", "relaxed", "random"}
+    assert set(POSE_KINDS) == {"a_pose", "t_pose", "relaxed", "random"} and set(ALL_POSE_KINDS) - set(POSE_KINDS) == {"wide"}
     with pytest.raises(ValueError, match="unknown pose kind"):
         named_pose("handstand")
