@@ -214,8 +214,25 @@ def test_the_body_prior_is_read_where_known_and_its_training_error_is_bounded():
         half = model(p, stack, torch.where(torch.arange(50) < 25, body, float("nan")))["sdf"]
     assert torch.equal(none, unknown) and not torch.allclose(none, known)
     assert torch.allclose(half[:25], known[:25]) and torch.allclose(half[25:], none[25:])  # per point
+    plain = ReconModel(dataclasses.replace(config, body_prior=False)).eval()
     with pytest.raises(ValueError, match="no body prior"):
-        ReconModel(dataclasses.replace(config, body_prior=False))(p, stack, body)
+        plain(p, stack, body)
+
+
+def test_a_warm_start_adds_the_body_prior_input_without_changing_the_model(tmp_path):
+    from usr.model.checkpoint import save_model, warm_start
+
+    cams, images, masks = sphere_views()
+    config = ModelConfig(work_size=64, pixel_dim=8, view_dim=16, hidden=32)
+    stack = encode_views(FrozenBackbone(config.backbone, config.strides), cams, images, masks)
+    plain = ReconModel(config).eval()
+    save_model(tmp_path / "plain.pt", plain, 10)
+    started = warm_start(ReconModel(dataclasses.replace(config, body_prior=True)), tmp_path / "plain.pt").eval()
+    p = torch.tensor(np.random.default_rng(1).uniform(-0.5, 0.5, (40, 3)), dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.allclose(started(p, stack, p.norm(dim=-1) - 0.3)["sdf"], plain(p, stack)["sdf"], atol=1e-6)
+    with pytest.raises(ValueError, match="only new inputs"):
+        warm_start(ReconModel(dataclasses.replace(config, hidden=16)), tmp_path / "plain.pt")
 
 
 def test_two_processes_match_one_process(tiny_points_data, tmp_path):

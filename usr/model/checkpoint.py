@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from usr.io.state_file import read_state, write_state
 from usr.model.config import ModelConfig
 from usr.model.network import ReconModel
@@ -32,6 +34,27 @@ def load_model(path: Path | None = None) -> tuple[ReconModel, dict]:
     model = ReconModel(ModelConfig.from_json(state["config"]))
     model.load_state_dict(state["weights"])
     return model.eval(), state
+
+
+def warm_start(model: ReconModel, path: Path) -> ReconModel:
+    """`model` with the weights of the checkpoint at `path` where they fit: a weight of the same shape is copied; a
+    layer that now reads more inputs (say the body prior's) keeps the old columns and gets zeros for the new ones,
+    so it starts as the old model did. Anything else (another backbone, other widths) is an error."""
+    source, _ = load_model(path)
+    old, weights = source.state_dict(), model.state_dict()
+    for name, w in weights.items():
+        o = old.get(name)
+        if o is None:
+            raise ValueError(f"{path}: no weight {name} to start from")
+        if o.shape == w.shape:
+            weights[name] = o
+        elif o.dim() == 2 and o.shape[0] == w.shape[0] and o.shape[1] < w.shape[1]:
+            weights[name] = torch.cat([o, torch.zeros(w.shape[0], w.shape[1] - o.shape[1])], 1)
+        else:
+            raise ValueError(f"{path}: weight {name} is {tuple(o.shape)}, this model's {tuple(w.shape)}: "
+                             "only new inputs can be added when starting from another model")
+    model.load_state_dict(weights)
+    return model
 
 
 def is_model_file(path: Path | None) -> bool:

@@ -22,9 +22,9 @@ WAVES = 4  # sine waves of the random field
 
 @dataclass(frozen=True)
 class PriorNoise:
-    error: float = setting(0.03, "Largest error of the training body prior, metres (drawn per subject and step).",
+    error: float = setting(0.03, flag="--prior-error", help="Largest error of the training body prior, metres (drawn per subject and step).",
                            min=0.0)
-    dropout: float = setting(0.3, "Share of subjects trained without a body prior.", min=0.0, max=1.0)
+    dropout: float = setting(0.3, flag="--prior-dropout", help="Share of subjects trained without a body prior.", min=0.0, max=1.0)
     wavelength: tuple[float, float] = setting((0.3, 1.5), "Shortest and longest wavelength of the error field, "
                                                           "metres.", cli=False)
 

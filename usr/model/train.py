@@ -21,7 +21,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from usr.model.cache import CachedSubject, build_cache, cache_folder
-from usr.model.checkpoint import load_model, save_model
+from usr.model.checkpoint import load_model, save_model, warm_start
 from usr.model.config import ModelConfig
 from usr.model.encode import FrozenBackbone
 from usr.model.loss import (PointLossWeights, finite_difference_points, normal_terms, point_losses,
@@ -52,6 +52,8 @@ class PointTrainConfig:
     seed: int = setting(0, "Seed of the batches and the initial weights.")
     max_subjects: int | None = setting(None, "Use only the first N training subjects (scaling curves).")
     val_subjects: int = setting(4, "Validation subjects scored at each checkpoint.", min=1)
+    init: Path | None = setting(None, "Start a new run from this model's weights (new inputs, such as "
+                                      "--body-prior's, start at zero); a run that resumes ignores it.")
     model: ModelConfig = setting(default_factory=ModelConfig)
     prior: PriorNoise = setting(default_factory=PriorNoise)
     weights: PointLossWeights = setting(default_factory=PointLossWeights, cli=False)
@@ -185,6 +187,8 @@ def train(config: PointTrainConfig, progress: Progress | None = None) -> dict:
     cache = Path(config.cache) if config.cache else Path(config.data[0]) / ".cache"
     torch.manual_seed(config.seed)
     model, state = resume(config.out, load_model, lambda: ReconModel(config.model))
+    if config.init and not state:
+        warm_start(model, config.init)
     model.train()
     if model.config != config.model and state:
         print(f"{config.out}: resumed with its own model settings (they differ from the ones given)")
