@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from apps.options import add_settings_arguments, settings_from_args  # noqa: E402
+from smpl_d.prior import FittedBodyPrior  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
@@ -40,9 +41,10 @@ RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint") 
 
 def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:
     """`finetune`, `scratch` (steps from the options) or `finetune:N`, `scratch:N`; `field`, `visual-hull`, `v1` (the
-    v1 field of --v1-checkpoint, feed-forward, at its calibrated level)."""
+    v1 field of --v1-checkpoint, feed-forward, at its calibrated level); `body` (a body-prior model with the body
+    fitted to its first pass, smpl_d.prior; `field` runs such a model without a body)."""
     kind, _, steps = method.partition(":")
-    if kind not in ("field", "finetune", "visual-hull", "scratch", "v1"):
+    if kind not in ("field", "finetune", "visual-hull", "scratch", "v1", "body"):
         raise SystemExit(f"unknown method {method!r}")
     default = {"finetune": args.finetune_steps, "scratch": args.scratch_steps}.get(kind, 0)
     return kind, int(steps) if steps else default
@@ -82,10 +84,10 @@ def main() -> None:
                 out = tmp / f"{sid.replace('/', '_')}_{k}_{method.replace(':', '_')}"
                 t = time.perf_counter()
                 spec = replace(base, views=tuple(names), finetune_steps=steps if kind == "finetune" else 0,
-                               method="field" if kind in ("finetune", "v1") else kind, scratch_steps=steps)
+                               method="field" if kind in ("finetune", "v1", "body") else kind, scratch_steps=steps)
                 if kind == "v1":
                     spec = replace(spec, checkpoint=args.v1_checkpoint)
-                report = reconstruct_subject(subject, out, spec)
+                report = reconstruct_subject(subject, out, spec, body_fit=FittedBodyPrior() if kind == "body" else None)
                 wall = time.perf_counter() - t
                 scores = evaluate(out, subject)
                 row = {"subject": sid, "makehuman_garments": makehuman, "views": k, "method": method, "steps": steps,

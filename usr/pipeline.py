@@ -19,7 +19,7 @@ from usr.progress import Progress, span
 from usr.recon_spec import METHODS, ReconSpec, SeparationSpec
 from usr.model.checkpoint import is_model_file
 from usr.model.predict import Predictor
-from usr.reconstruct import Reconstruction, reconstruct, reconstruct_with_model
+from usr.reconstruct import BodyFit, Reconstruction, reconstruct, reconstruct_with_model
 from usr.result import read_result, write_result
 from usr.scgs.separate import SeparateOptions, separate, view_semantics
 from usr.training.checkpoint import load_checkpoint, surface_level
@@ -29,9 +29,11 @@ MESH_SHARE = 0.7  # of the progress when the garments are separated too (parsing
 
 
 def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
-                        progress: Progress | None = None) -> dict:
+                        progress: Progress | None = None, body_fit: BodyFit | None = None) -> dict:
     """Reconstruct a capture (subject folder or transforms.json) into a result folder as `spec` says; with
-    `spec.layers`, SCGS separates the garments too. Progress: "fine-tune", "mesh", then "parse"."""
+    `spec.layers`, SCGS separates the garments too; `body_fit` gives a model that reads a body prior its body
+    (smpl_d.prior; without, such a model reconstructs from the images alone). Progress: "body fit", "fine-tune",
+    "mesh", then "parse"."""
     if spec.method not in METHODS:
         raise ValueError(f"unknown method {spec.method!r}; known: {', '.join(METHODS)}")
     capture = read_capture(subject)
@@ -45,7 +47,8 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
     if spec.method == "visual-hull":
         rec = _visual_hull(capture, spec)
     elif spec.method == "field" and is_model_file(spec.checkpoint):
-        rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share))
+        rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share),
+                                     body_fit)
     else:
         if spec.method == "scratch":
             field = scratch_field()

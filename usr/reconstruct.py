@@ -8,6 +8,7 @@ input views → result folder (written atomically).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -22,6 +23,7 @@ from usr.io.errors import CaptureError
 from usr.mesh.extract import extract_mesh, marching_cubes_mesh, sdf_grid_coarse_to_fine
 from usr.model.predict import Predictor
 from usr.model.refine import RefineSettings, refine
+from usr.model.views import ViewStack
 from usr.prepared_views import PreparedViews, check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import ReconSpec
@@ -29,6 +31,11 @@ from usr.render.occupancy import OccupancyGrid, visual_hull
 from usr.training.finetune import finetune
 
 FINETUNE_SHARE = 0.8  # of a fine-tuned reconstruction's progress (the mesh is the rest)
+BODY_SHARE = 0.5  # of a reconstruction with a fitted body prior's progress (pass 1 and the fit)
+
+# (predictor, views, hull, progress) → points → a fitted body's signed distance: the body prior of a model that
+# reads one (usr.model.prior), made from the model's first pass (smpl_d.prior.FittedBodyPrior)
+BodyFit = Callable[[Predictor, ViewStack, OccupancyGrid, Progress | None], Callable[[torch.Tensor], torch.Tensor]]
 
 
 @dataclass
@@ -131,20 +138,26 @@ def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = Reco
 
 
 def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: ReconSpec = ReconSpec(),
-                           progress: Progress | None = None) -> Reconstruction:
+                           progress: Progress | None = None, body_fit: BodyFit | None = None) -> Reconstruction:
     """The mesh of `capture` by the reconstruction model (usr.model), feed-forward: views at the model's working
-    size → visual hull (where to look) → backbone features → SDF coarse-to-fine over the hull → marching cubes at 0
-    → optional fine-tune (usr.model.refine) → colours blended from the full-size views. Progress: "mesh", then
+    size → visual hull (where to look) → backbone features → [a model with a body prior and a `body_fit`: the body
+    fitted to its first look] → SDF coarse-to-fine over the hull → marching cubes at 0 → optional fine-tune
+    (usr.model.refine) → colours blended from the full-size views. Progress: ["body fit"], "mesh", then
     "fine-tune" when fine-tuning."""
     seconds: dict[str, float] = {}
     names, views, hull, warnings = prepared(capture, spec, predictor.work_size, seconds)
     t = time.perf_counter()
     stack = predictor.encode(views)
     seconds["features"] = time.perf_counter() - t
+    body, fitted = None, 0.0
+    if predictor.model.config.body_prior and body_fit is not None:
+        t, fitted = time.perf_counter(), BODY_SHARE
+        body = body_fit(predictor, stack, hull, span(progress, 0.0, fitted))
+        seconds["body fit"] = time.perf_counter() - t
     t = time.perf_counter()
     tuned = FINETUNE_SHARE if spec.finetune_steps > 0 else 0.0
-    values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack), hull, spec.resolution,
-                                               progress=span(progress, 0.0, 1.0 - tuned))
+    values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, body), hull, spec.resolution,
+                                               progress=span(progress, fitted, 1.0 - tuned))
     seconds["sdf"] = time.perf_counter() - t
     if spec.finetune_steps > 0:
         t = time.perf_counter()
