@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 from apps.options import add_settings_arguments, settings_from_args  # noqa: E402
 from benchmarks.recon import parse_method  # noqa: E402
+from smpl_d.prior import FittedBodyPrior  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.images import png_bytes  # noqa: E402
@@ -107,7 +108,8 @@ def main() -> None:
                 t = time.perf_counter()
                 reconstruct_subject(subject, out, replace(base, views=tuple(inputs), scratch_steps=steps,
                                                           finetune_steps=steps if kind == "finetune" else 0,
-                                                          method="field" if kind == "finetune" else kind))
+                                                          method="field" if kind in ("finetune", "body") else kind),
+                                    body_fit=FittedBodyPrior() if kind == "body" else None)
                 wall = time.perf_counter() - t
                 scores = evaluate(out, reference)
                 row = {"held_out": held, "views": inputs, "masks": masks, "method": method, "wall_s": wall,
