@@ -86,7 +86,8 @@ def main() -> None:
                 body = fitter(predictor, stack, hull)
                 posed = fitter.model.posed(fitter.last.params)
                 fitted = trimesh.Trimesh(posed.vertices, posed.faces, process=False)
-                extra = {"fit_s": time.perf_counter() - t, "body_chamfer_cm": geometry_scores(fitted, gt_body).chamfer_cm}
+                extra = {"fit_s": time.perf_counter() - t, "body_chamfer_cm": geometry_scores(fitted, gt_body).chamfer_cm,
+                         "fit_terms": fitter.last.report["terms"]}
             else:
                 raise SystemExit(f"unknown condition {condition!r}")
             values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, body), hull, args.resolution)
