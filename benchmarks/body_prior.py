@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,7 +24,7 @@ import torch  # noqa: E402
 import trimesh  # noqa: E402
 
 from benchmarks.recon import subjects_in  # noqa: E402
-from smpl_d.prior import FittedBodyPrior  # noqa: E402
+from smpl_d.prior import PRIOR_FIT, FittedBodyPrior  # noqa: E402
 from usr.geometry.distance import MeshQuery  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
@@ -59,12 +60,13 @@ def main() -> None:
     ap.add_argument("--views", type=int, default=4)
     ap.add_argument("--resolution", type=int, default=256)
     ap.add_argument("--conditions", nargs="+", default=["none", "true", "error:2", "error:4", "fit"])
+    ap.add_argument("--fit", type=json.loads, default={}, help='FitConfig fields of the body fit, e.g. \'{"inside_weight": 0.1}\'')
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/body_prior.json"))
     args = ap.parse_args()
     predictor = Predictor.load(args.checkpoint)
     if not predictor.model.config.body_prior:
         raise SystemExit(f"{args.checkpoint}: not a --body-prior model")
-    fitter, rows = FittedBodyPrior(), []
+    fitter, rows = FittedBodyPrior(config=replace(PRIOR_FIT, **args.fit)), []
     for k, subject in enumerate(subjects_in(args.subjects)):
         capture = read_subject(subject)
         spec = ReconSpec(views=tuple(spread_views(capture.camera_names, args.views)), resolution=args.resolution)
@@ -102,6 +104,7 @@ def main() -> None:
         sel = [r for r in rows if r["condition"] == c]
         summary[c] = {m: float(np.mean([r[m] for r in sel])) for m in METRICS if sel and m in sel[0]} | {"runs": len(sel)}
     write_json_atomic(args.out, {"benchmark": "body_prior", "checkpoint": str(args.checkpoint), "views": args.views,
+                                 "fit": args.fit,
                                  "resolution": args.resolution, "subjects": sorted({r["subject"] for r in rows}),
                                  "summary": summary, "runs": rows, "date": time.strftime("%Y-%m-%d")})
     print(json.dumps(summary, indent=1))

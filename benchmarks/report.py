@@ -43,15 +43,18 @@ def method_order(key: str) -> tuple:
     return int(views or 0), kinds.index(kind) if kind in kinds else 9, int(steps or 0)
 
 
+STAGES = ("prepare", "features", "body fit", "finetune", "sdf", "mesh", "colour")
+
+
 def recon_rows(r: dict) -> list[str]:
-    rows = ["| method @ views | runs | Chamfer cm | P2S cm | NC | PSNR dB | SSIM | IoU | s / subject | prepare · field · mesh · colour s |",
+    rows = ["| method @ views | runs | Chamfer cm | P2S cm | NC | PSNR dB | SSIM | IoU | s / subject | seconds per stage |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for key, m in sorted(r["summary"].items(), key=lambda kv: method_order(kv[0])):
         def f(name, fmt):
             return format(m[name], fmt) if m.get(name) is not None else "–"
 
         st = m.get("stages_s", {})
-        stages = " · ".join(format(st.get(k, 0.0), ".1f") for k in ("prepare", "finetune", "mesh", "colour")) if st else "–"
+        stages = " · ".join(f"{k} {st[k]:.1f}" for k in STAGES if st.get(k, 0.0) >= 0.05) or "–"
         rows.append(f"| {key} | {m['runs']} | {f('chamfer_cm', '.2f')} | {f('p2s_cm', '.2f')} | {f('normal_consistency', '.3f')} | "
                     f"{f('psnr', '.2f')} | {f('ssim', '.3f')} | {f('silhouette_iou', '.3f')} | {f('seconds', '.1f')} | {stages} |")
     return rows
@@ -74,26 +77,6 @@ def recon_goals(results: list[dict]) -> list[str]:
         ratio = summary["visual-hull@4"]["chamfer_cm"] / summary["field@4"]["chamfer_cm"]
         rows.append(f"| ≥ {HULL_RATIO:.0f}× lower Chamfer than the visual hull at 4 views | {ratio:.2f}× | "
                     f"{'✓' if ratio >= HULL_RATIO else '✗'} |")
-    for r in results:  # per-subject optimisation from scratch vs feed-forward, on the same subjects
-        s = r["summary"]
-        if "field@4" not in s:
-            continue
-        ff = s["field@4"]
-        scratch = sorted(({**m, "steps": m.get("steps", key.split("@")[0].partition(":")[2] or r["scratch_steps"])}
-                          for key, m in s.items() if key.startswith("scratch") and key.endswith("@4")), key=lambda m: m["seconds"])
-        if not scratch:
-            continue
-        reach = next((m for m in scratch if m["chamfer_cm"] <= ff["chamfer_cm"]), None)
-        if reach:
-            x = reach["seconds"] / ff["seconds"]
-            rows.append(f"| from scratch needs ≥ 20× the feed-forward time to reach its Chamfer (4 views, `{r['_file']}`) | "
-                        f"reached after {reach['steps']} steps, {x:.0f}× | {'✓' if x >= 20 else '✗'} |")
-        else:
-            last = scratch[-1]
-            x = last["seconds"] / ff["seconds"]
-            rows.append(f"| from scratch needs ≥ 20× the feed-forward time to reach its Chamfer (4 views, `{r['_file']}`) | "
-                        f"not reached: {last['steps']} steps ({x:.0f}× the time) give {last['chamfer_cm']:.2f} vs "
-                        f"{ff['chamfer_cm']:.2f} cm | ✓ |")
     return rows
 
 
@@ -114,16 +97,18 @@ def recon_section(results: list[dict]) -> list[str]:
              "usr data synth --subjects 5 --views 12 --size 512 --seed 2001 --out bench_proc",
              "usr data synth --subjects 5 --views 12 --size 512 --seed 2002 --garments-dir ../shared/data/makehuman_cc0 \\",
              "    --garment-set eval --outfits suit=1 --out bench_mh_eval",
-             "python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 --methods field visual-hull \\",
-             "    --checkpoint MODEL --out benchmarks/results/recon.json",
-             "python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 4 --methods body finetune:200 \\",
-             "    --checkpoint MODEL --out benchmarks/results/recon_body.json",
-             "python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 --methods field visual-hull v1 \\",
-             "    --checkpoint STEP11000 --out benchmarks/results/recon_v2_step11000.json",
+             "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 \\",
+             "    --methods field visual-hull --out benchmarks/results/recon.json",
+             "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 4 \\",
+             "    --methods body finetune:200 --out benchmarks/results/recon_body.json",
+             "# the first training stage's checkpoint at step 11 000 (docs/model.md), with the v1 field beside it",
+             "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 \\",
+             "    --methods field visual-hull v1 --checkpoint model_v2.pt --out benchmarks/results/recon_v2_step11000.json",
              "```", "", "Goals of the issue against these numbers:", "", *recon_goals(results), ""]
     for r in results:
+        level = f" (surface level {r['surface_level']:+.3f})" if r.get("surface_level") is not None else ""
         lines += [f"`{r['_file']}` — {len(r['subjects'])} subjects, mesh resolution {r['resolution']}, checkpoint: "
-                  f"{r['checkpoint']} (surface level {r.get('surface_level', 0.0):+.3f}), {r['date']}", "",
+                  f"{r['checkpoint']}{level}, {r['date']}", "",
                   *recon_rows(r), ""]
     return lines
 
