@@ -138,11 +138,15 @@ def body_prior_section(results: list[dict]) -> list[str]:
 def real_capture_section(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
-        lines += ["## Real capture (`benchmarks/real_capture.py`)", "",
+        truth = r.get("reference_masks", "clean-plate+parser")
+        about_truth = ("the capture's independent `reference` masks (semi-manual, complete; README of the capture), "
+                       "also the input masks of the `reference` rows" if truth == "reference" else
+                       "that view's `clean-plate+parser` mask (no independent truth then)")
+        lines += [f"## Real capture (`benchmarks/real_capture.py`, `{r['_file']}`)", "",
                   f"The real Pose2Sim rig ({r['capture']}, frame {r['frame']}, 4 calibrated 1080×1920 cameras, a person in shorts",
-                  "holding a lunge on a lab platform): each camera is held out in turn and the other three reconstruct. No",
-                  "hand-labelled truth exists: the held-out silhouette and the person pixels of PSNR are that view's",
-                  "`clean-plate+parser` mask, for every row alike. `clean-plate` = masks by subtraction of a plate estimated",
+                  "holding a lunge on a lab platform, one arm up): each camera is held out in turn and the other three",
+                  f"reconstruct (checkpoint: {r.get('checkpoint', 'the v1 field')}). The held-out silhouette and the person pixels of PSNR are "
+                  f"{about_truth}, for every row alike. `clean-plate` = masks by subtraction of a plate estimated",
                   "from the clip; `clean-plate+parser` = those masks repaired by the parser (GrabCut). Means over the 4",
                   f"hold-outs; seconds = reconstruction stages at {r['resolution']}³ (import of the frame: "
                   f"{r['import_seconds']:.0f} s, plate estimation included).", "",
