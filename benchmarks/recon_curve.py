@@ -41,8 +41,12 @@ def main() -> None:
                             "--checkpoint", str(checkpoint), "--resolution", str(args.resolution), "--out", str(out)],
                            check=True)
             summary = json.loads(out.read_text())["summary"]
+        trained = state.get("extra", {}).get("train_config", {})
         rows.append({"checkpoint": str(checkpoint), "step": int(state.get("step", 0)),
-                     "training_subjects": state.get("extra", {}).get("training_subjects"), "summary": summary})
+                     "training_subjects": state.get("extra", {}).get("training_subjects"),
+                     "fusion": state["config"].get("fusion"), "backbone": state["config"].get("backbone"),
+                     "body_prior": state["config"].get("body_prior"), "init": trained.get("init"),
+                     "summary": summary})
         print(json.dumps({"checkpoint": str(checkpoint), "step": rows[-1]["step"],
                           **{k: round(v["chamfer_cm"], 3) for k, v in summary.items()}}), flush=True)
     write_json_atomic(args.out, {"benchmark": "recon_curve", "subjects": [str(s) for s in args.subjects],

@@ -113,6 +113,23 @@ def recon_section(results: list[dict]) -> list[str]:
     return lines
 
 
+def recon_curve_section(results: list[dict]) -> list[str]:
+    lines = []
+    for r in results:
+        keys = sorted({k for row in r["rows"] for k in row["summary"]}, key=method_order)
+        lines += [f"### Over training and ablations (`benchmarks/recon_curve.py`, `{r['_file']}`)", "",
+                  f"The same {len(r['subjects'])} folders' subjects through recon.py (`field`, {r['resolution']}³), one checkpoint per row.", "",
+                  "| checkpoint | step | training subjects | backbone | fusion | started from | "
+                  + " | ".join(f"Chamfer cm {k}" for k in keys) + " |", "|---|---|---|---|---|---|" + "---|" * len(keys)]
+        for row in r["rows"]:
+            cells = " | ".join(f"{row['summary'][k]['chamfer_cm']:.2f}" if k in row["summary"] else "–" for k in keys)
+            init = Path(row["init"]).name if row.get("init") else "–"
+            lines.append(f"| {Path(row['checkpoint']).name} | {row['step']} | {row.get('training_subjects', '–')} | "
+                         f"{row.get('backbone', '–')} | {row.get('fusion', '–')} | {init} | {cells} |")
+        lines.append("")
+    return lines
+
+
 def body_prior_section(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
@@ -336,6 +353,7 @@ def main() -> None:
         *synth_rows(synth),
         "",
         *recon_section(recon),
+        *recon_curve_section([r for r in results if r.get("benchmark") == "recon_curve"]),
         *body_prior_section([r for r in results if r.get("benchmark") == "body_prior"]),
         *parser_section([r for r in results if r.get("benchmark") == "parser"]),
         *scgs_section([r for r in results if r.get("benchmark") == "scgs"]),
