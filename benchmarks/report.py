@@ -118,7 +118,10 @@ def recon_curve_section(results: list[dict]) -> list[str]:
     for r in results:
         keys = sorted({k for row in r["rows"] for k in row["summary"]}, key=method_order)
         lines += [f"### Over training and ablations (`benchmarks/recon_curve.py`, `{r['_file']}`)", "",
-                  f"The same {len(r['subjects'])} folders' subjects through recon.py (`field`, {r['resolution']}³), one checkpoint per row.", "",
+                  f"The same {len(r['subjects'])} folders' subjects through recon.py (`field`, {r['resolution']}³), one checkpoint per row. "
+                  "Stage-1 snapshots (`--keep-every 3000`, docs/model.md); the ablations ran the stage-1 command with "
+                  "`--max-subjects 250` or `--fusion meanvar` (same batches and schedule) and were stopped after their "
+                  "step-3000 snapshot. One seed each: differences under ≈ 0.05 cm are not told apart from a rerun.", "",
                   "| checkpoint | step | training subjects | backbone | fusion | started from | "
                   + " | ".join(f"Chamfer cm {k}" for k in keys) + " |", "|---|---|---|---|---|---|" + "---|" * len(keys)]
         for row in r["rows"]:
