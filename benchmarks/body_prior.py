@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 import trimesh  # noqa: E402
 
 from benchmarks.recon import subjects_in  # noqa: E402
@@ -39,11 +38,6 @@ from usr.reconstruct import prepared  # noqa: E402
 
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "seconds", "fit_s", "body_chamfer_cm")
-
-
-def signed_distance_of(mesh: trimesh.Trimesh):
-    query = MeshQuery(np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces))
-    return lambda p: torch.from_numpy(query.signed_distance(p.numpy().astype(np.float32)).astype(np.float32))
 
 
 def error_field(size_m: float, seed: int) -> PriorError:
@@ -73,7 +67,7 @@ def main() -> None:
         _, views, hull, _ = prepared(capture, spec, predictor.work_size, {})
         stack = predictor.encode(views)
         gt, gt_body = load_mesh(subject / "gt" / "full.obj"), load_mesh(subject / "gt" / "body.obj")
-        true_body = signed_distance_of(gt_body)
+        true_body = MeshQuery(gt_body.vertices, gt_body.faces).signed_distance_tensor
         for condition in args.conditions:
             kind, _, size = condition.partition(":")
             extra, t = {}, time.perf_counter()

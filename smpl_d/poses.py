@@ -15,7 +15,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 POSE_KINDS = ("a_pose", "t_pose", "relaxed", "random")  # drawn by default
-ALL_POSE_KINDS = POSE_KINDS + ("wide",)  # "wide": opt-in (usr data synth --pose-kinds), see wide_pose
+ALL_POSE_KINDS = POSE_KINDS + ("wide",)  # "wide": opt-in (usr data synth --poses), see wide_pose
 
 # anny phenotype parameters are 0..1; these ranges keep adults of realistic build.
 PHENOTYPE_RANGES: dict[str, tuple[float, float]] = {
@@ -77,46 +77,56 @@ def named_pose(kind: str) -> Pose:
     return Pose(kind, rot)
 
 
-def random_pose(rng: np.random.Generator) -> Pose:
-    """A natural pose: each joint drawn independently inside conservative limits.
+@dataclass(frozen=True)
+class PoseLimits:
+    """Uniform ranges (rad) of a drawn pose's joints, left side (the right mirrors it, drawn on its own)."""
 
-    Limits keep arms off the torso and legs apart, so garments built on the body stay valid.
-    """
+    arm: tuple[tuple[float, float], ...]  # upper arm: flex (− forward), raise (−), twist
+    elbow: tuple[float, float]  # bend (0 = straight)
+    hip: tuple[tuple[float, float], ...]  # flex (− forward), abduct (−), twist
+    knee_flexed: tuple[float, float]  # knee bend when the hip flexes forward beyond `hip_flexed` …
+    knee: tuple[float, float]  # … and otherwise
+    hip_flexed: float
+    torso: tuple[tuple[str, float], ...]  # bone, ± limit on each axis
+
+
+# conservative: arms off the torso and legs apart, so garments built on the body stay valid
+RANDOM_LIMITS = PoseLimits(arm=((-0.6, 0.25), (-0.8, 0.2), (-0.2, 0.2)), elbow=(0.0, 1.1),
+                           hip=((-0.45, 0.15), (-0.2, 0.02), (-0.15, 0.15)), knee_flexed=(0.0, 0.7), knee=(0.0, 0.3),
+                           hip_flexed=-0.1, torso=(("spine03", 0.12), ("spine01", 0.12), ("neck01", 0.2), ("head", 0.2)))
+# as people stand in front of capture rigs: an arm up to overhead (≈ 80° above horizontal), a leg out sideways (≈ 35°)
+# or forward, a knee bent to ≈ 70°, the torso turned and bent more; limbs still move only away from the torso
+WIDE_LIMITS = PoseLimits(arm=((-1.0, 0.3), (-2.3, 0.1), (-0.4, 0.4)), elbow=(0.0, 1.6),
+                         hip=((-0.9, 0.25), (-0.6, 0.02), (-0.3, 0.3)), knee_flexed=(0.0, 1.2), knee=(0.0, 0.5),
+                         hip_flexed=-0.2, torso=(("spine03", 0.25), ("spine01", 0.2), ("neck01", 0.3), ("head", 0.3)))
+
+
+def drawn_pose(kind: str, limits: PoseLimits, rng: np.random.Generator) -> Pose:
+    """Each joint drawn independently and uniformly inside `limits`."""
     def u(lo, hi):
         return float(rng.uniform(lo, hi))
 
     rot: dict[str, list[float]] = {}
     for side, mirror in (("L", False), ("R", True)):
-        arm = [u(-0.6, 0.25), u(-0.8, 0.2), u(-0.2, 0.2)]  # flex (−fwd), raise (−), twist
-        elbow = _elbow(u(0.0, 1.1))
-        hip = [u(-0.45, 0.15), u(-0.2, 0.02), u(-0.15, 0.15)]
-        knee = [u(0.0, 0.7) if hip[0] < -0.1 else u(0.0, 0.3), 0.0, 0.0]
+        arm = [u(*r) for r in limits.arm]
+        elbow = _elbow(u(*limits.elbow))
+        hip = [u(*r) for r in limits.hip]
+        knee = [u(*limits.knee_flexed) if hip[0] < limits.hip_flexed else u(*limits.knee), 0.0, 0.0]
         for bone, rv in (("upperarm01", arm), ("lowerarm01", elbow), ("upperleg01", hip), ("lowerleg01", knee)):
             rot[f"{bone}.{side}"] = _mirror(rv) if mirror else [float(v) for v in rv]
-    for bone, lim in (("spine03", 0.12), ("spine01", 0.12), ("neck01", 0.2), ("head", 0.2)):
+    for bone, lim in limits.torso:
         rot[bone] = [u(-lim, lim), u(-lim, lim), u(-lim, lim)]
-    return Pose("random", rot)
+    return Pose(kind, rot)
+
+
+def random_pose(rng: np.random.Generator) -> Pose:
+    """A natural pose inside conservative limits (RANDOM_LIMITS)."""
+    return drawn_pose("random", RANDOM_LIMITS, rng)
 
 
 def wide_pose(rng: np.random.Generator) -> Pose:
-    """A pose beyond `random_pose`'s limits, as people stand in front of capture rigs: an arm up to overhead
-    (≈ 80° above horizontal), a leg out sideways (≈ 35°) or forward, a knee bent to ≈ 70°, the torso turned and
-    bent more. Limbs still move away from the torso (arms only up and out, legs only out), so the garments built
-    on the body stay valid; a long skirt or dress stretches with the leg."""
-    def u(lo, hi):
-        return float(rng.uniform(lo, hi))
-
-    rot: dict[str, list[float]] = {}
-    for side, mirror in (("L", False), ("R", True)):
-        arm = [u(-1.0, 0.3), u(-2.3, 0.1), u(-0.4, 0.4)]
-        elbow = _elbow(u(0.0, 1.6))
-        hip = [u(-0.9, 0.25), u(-0.6, 0.02), u(-0.3, 0.3)]
-        knee = [u(0.0, 1.2) if hip[0] < -0.2 else u(0.0, 0.5), 0.0, 0.0]
-        for bone, rv in (("upperarm01", arm), ("lowerarm01", elbow), ("upperleg01", hip), ("lowerleg01", knee)):
-            rot[f"{bone}.{side}"] = _mirror(rv) if mirror else [float(v) for v in rv]
-    for bone, lim in (("spine03", 0.25), ("spine01", 0.2), ("neck01", 0.3), ("head", 0.3)):
-        rot[bone] = [u(-lim, lim), u(-lim, lim), u(-lim, lim)]
-    return Pose("wide", rot)
+    """A pose beyond `random_pose`'s limits (WIDE_LIMITS); a long skirt or dress stretches with the leg."""
+    return drawn_pose("wide", WIDE_LIMITS, rng)
 
 
 def sample_pose(kind: str, rng: np.random.Generator) -> Pose:

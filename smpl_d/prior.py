@@ -2,8 +2,8 @@
 
 Pass 1 of a `body_prior` model runs without a body; its body head (the signed distance to the body under the
 clothes) is extracted on a coarse grid, labelled by the label head (skin on the face, hair at the back of the
-head: that decides which way the body faces) and the body model (anny) is fitted to that surface (smpl_d.fit). The fitted body's signed distance is then the prior of pass 2
-(usr.reconstruct.reconstruct_with_model). What a fit error costs is measured in docs/model.md.
+head: that decides which way the body faces) and the body model (anny) is fitted to that surface (smpl_d.fit).
+The fitted body's signed distance is then the prior of pass 2 (usr.reconstruct.reconstruct_with_model). What a fit error costs is measured in docs/model.md.
 """
 
 from __future__ import annotations
@@ -54,9 +54,4 @@ class FittedBodyPrior:
         labels = predictor.sdf_function(stack, head="labels")(centres).argmax(-1).numpy()
         self.last = fit_body(self.model, surface, labels, self.config, progress)
         posed = self.model.posed(self.last.params)
-        query = MeshQuery(posed.vertices.astype(np.float32), np.asarray(posed.faces))
-
-        def body_sdf(points: Tensor) -> Tensor:
-            return torch.from_numpy(query.signed_distance(points.numpy().astype(np.float32)).astype(np.float32))
-
-        return body_sdf
+        return MeshQuery(posed.vertices, posed.faces).signed_distance_tensor

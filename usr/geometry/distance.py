@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import open3d as o3d
+import torch
 from jaxtyping import Float, Int
+from torch import Tensor
 
 
 def _f32(a) -> o3d.core.Tensor:
@@ -24,6 +26,10 @@ class MeshQuery:
     def signed_distance(self, points: Float[np.ndarray, "n 3"]) -> Float[np.ndarray, "n"]:
         """Negative inside. Only meaningful for closed (watertight) meshes."""
         return self.scene.compute_signed_distance(_f32(points)).numpy().astype(np.float64)
+
+    def signed_distance_tensor(self, points: Tensor) -> Tensor:
+        """`signed_distance` of torch points as a float32 tensor (a body prior's SDF function, usr.model.prior)."""
+        return torch.from_numpy(self.scene.compute_signed_distance(_f32(points.numpy())).numpy())
 
     def closest(self, points: Float[np.ndarray, "n 3"]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Closest surface points, the unit normals of their triangles, and the triangle ids."""

@@ -2,9 +2,10 @@
 and the colours, all at the working resolution; and what one 3D point sees in each view.
 
 Per point and view (`ViewStack.sample`): the model's pixel features at the point's projection (bilinear; the model
-makes them from the backbone maps, usr.model.network.project_maps), the signed distance from the projection to the view's silhouette edge in metres at the point's depth (negative inside
-the mask), the point's depth relative to the person's centre, the unit direction from the camera, the colour there,
-and whether the point projects in front of the camera and inside the image (`valid`).
+makes them from the backbone maps, usr.model.network.project_maps), the signed distance from the projection to the
+view's silhouette edge in metres at the point's depth (negative inside the mask), the point's depth relative to the
+person's centre, the unit direction from the camera, the colour there, and whether the point projects in front of
+the camera and inside the image (`valid`).
 """
 
 from __future__ import annotations
