@@ -35,8 +35,11 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/usr demo --out $(DEMO_OUT)
 
+# test files are spread over TEST_WORKERS processes (pytest-xdist), one torch thread each: the suite's slow parts
+# (Ray start-up, subprocesses, browser) wait more than they compute, so two workers halve the wall time on 2 cores
+TEST_WORKERS ?= 2
 test: $(STAMP) browser-deps
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # the browser test drives Debian's chromium (Playwright never downloads a browser here)
 browser-deps:
