@@ -27,9 +27,14 @@ def hull_box(grid: OccupancyGrid, margin_voxels: int = 2) -> tuple[np.ndarray, n
     return lo, hi
 
 
+# points per SDF call: the model's per-view intermediates stay in cache (measured on the shipped model, idle 2 cores,
+# 0.39 M points: 8192 → 2.0–2.4 s, 65536 → 4.1–4.9 s)
+CHUNK = 8192
+
+
 @torch.no_grad()
 def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int,
-             chunk: int = 65536, progress: Progress | None = None):
+             chunk: int = CHUNK, progress: Progress | None = None):
     """Sample the SDF on a resolution³ lattice over the hull's box; outside the hull → FAR. Returns (values, lo,
     step)."""
     lo, step, axes = _lattice(grid, resolution)
@@ -41,7 +46,7 @@ def sdf_grid(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid
 
 @torch.no_grad()
 def sdf_grid_coarse_to_fine(sdf_fn: Callable[[torch.Tensor], torch.Tensor], grid: OccupancyGrid, resolution: int,
-                            coarse: int = 32, band: float = 0.35, chunk: int = 65536,
+                            coarse: int = 32, band: float = 0.35, chunk: int = CHUNK,
                             progress: Progress | None = None):
     """The lattice of `sdf_grid`, evaluated only where the surface can be. First every k-th lattice point (about a
     `coarse`³ lattice over the same box, k a power of two), then, halving k down to 1, the points of the finer
