@@ -51,6 +51,7 @@ def demo(
     typer.echo(f"ground truth   : {subject_dir / 'gt'} (full.obj, body.obj, garments/*.obj, meta.json)")
     typer.echo(f"contact sheet  : {out / 'contact_sheet.png'}")
 
+    from smpl_d.prior import body_fit_for
     from usr.evaluate import evaluate
     from usr.labels import TRYON_PREFERENCE
     from usr.pipeline import reconstruct_subject
@@ -59,7 +60,7 @@ def demo(
     inputs = capture.camera_names[:: max(1, len(capture.camera_names) // 4)][:4]
     spec = replace(QUICK_SPEC, views=tuple(inputs), resolution=resolution)
     with stage_bar("reconstructing") as progress:
-        report = reconstruct_subject(subject_dir, result, spec, progress)
+        report = reconstruct_subject(subject_dir, result, spec, progress, body_fit_for(spec))
     scores = evaluate(result, subject_dir)
     typer.echo(f"reconstruction : {result} (full.ply, full.obj, report.json) from {', '.join(inputs)} "
                f"in {report['seconds']['total']:.1f} s")

@@ -28,11 +28,12 @@ def reconstruct(
     spec: ReconSpec = ReconSpec(),  # one option per field (register)
 ) -> None:
     from apps.progress import stage_bar
+    from smpl_d.prior import body_fit_for
     from usr.pipeline import reconstruct_subject
 
     try:
         with stage_bar("reconstructing") as progress:
-            report = reconstruct_subject(subject, out, spec, progress)
+            report = reconstruct_subject(subject, out, spec, progress, body_fit_for(spec))
     except (CaptureError, FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"✗ {exc}", err=True)
         raise typer.Exit(1)

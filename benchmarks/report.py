@@ -87,12 +87,16 @@ def recon_section(results: list[dict]) -> list[str]:
              "no training subject wears them). 3, 4 and 6 input views are spread evenly (120°, 90°, 60° apart), the others",
              "are held out. Geometry in cm after scaling the ground truth to 1.8 m; PSNR over the person's pixels, SSIM and",
              "silhouette IoU on the held-out views. `field` = the reconstruction model (usr/model, docs/model.md)",
-             "feed-forward, no body; `body` = the same model with anny fitted to its first pass as the body prior",
-             "(smpl_d/prior.py); `finetune:N` = + N per-subject steps of the hash-grid residual; `v1` = the previous",
+             "feed-forward, no body; `body` = the same model given anny fitted to its first pass's body head as the",
+             "body prior (smpl_d/prior.py, smpl_d/field_fit.py; a fit that disagrees with the body head is left out,",
+             "`usr reconstruct --body-prior`); `recon_body_nogate.json` = the same before that check; the `body` row of",
+             "`recon_finetune.json` is the earlier fit (smpl_d.fit on the body head's mesh, 2.6 cm from the true body);",
+             "`finetune:N` = + N per-subject steps of the hash-grid residual; `v1` = the previous",
              "field (`usr/assets/field_default.pt`); `visual-hull` = space carving at 128³. Seconds = reconstruction",
              "stages (prepare views + hull, backbone features, [body fit], SDF coarse-to-fine + marching cubes at 256³,",
-             "vertex colours), not evaluation; one subject at a time, one thread (`OMP_NUM_THREADS=1`), other jobs",
-             "sharing the 2 cores.", "",
+             "vertex colours), not evaluation; one subject at a time; `recon.json`, `recon_finetune.json` and",
+             "`recon_v2_step11000.json` with one thread (`OMP_NUM_THREADS=1`) and other jobs sharing the 2 cores,",
+             "`recon_body*.json` with two threads (SDF points in chunks of 8192 since; other jobs at times).", "",
              "Reproduce (data: ≈ 1 min):", "", "```bash",
              "usr data synth --subjects 5 --views 12 --size 512 --seed 2001 --out bench_proc",
              "usr data synth --subjects 5 --views 12 --size 512 --seed 2002 --garments-dir ../shared/data/makehuman_cc0 \\",
@@ -100,7 +104,9 @@ def recon_section(results: list[dict]) -> list[str]:
              "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 \\",
              "    --methods field visual-hull --out benchmarks/results/recon.json",
              "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 4 \\",
-             "    --methods body finetune:200 --out benchmarks/results/recon_body.json",
+             "    --methods body finetune:200 --out benchmarks/results/recon_finetune.json  # (then: recon_body.json)",
+             "python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 \\",
+             "    --methods field body --out benchmarks/results/recon_body.json",
              "# the first training stage's checkpoint at step 11 000 (docs/model.md), with the v1 field beside it",
              "OMP_NUM_THREADS=1 python benchmarks/recon.py --subjects bench_proc bench_mh_eval --views 3 4 6 \\",
              "    --methods field visual-hull v1 --checkpoint model_v2.pt --out benchmarks/results/recon_v2_step11000.json",
@@ -138,13 +144,18 @@ def body_prior_section(results: list[dict]) -> list[str]:
     for r in results:
         lines += ["### What a body is worth (`benchmarks/body_prior.py`)", "",
                   f"A `--body-prior` model ({r['checkpoint']}: docs/model.md, body prior) on the same {len(r['subjects'])} subjects, "
-                  f"{r['views']} spread views, {r['resolution']}³, feed-forward, given: no body; the true body under the clothes; "
+                  f"{r['views']} spread views (`@views`), {r['resolution']}³, feed-forward, given: no body; the true body under the clothes; "
                   "the true body plus a smooth error field bounded by 2 or 4 cm; anny fitted to the model's own first pass "
-                  "(smpl_d/prior.py; `body Chamfer` = that fitted body against the true one).", "",
+                  "(smpl_d/prior.py, smpl_d/field_fit.py; `body Chamfer` = that fitted body against the true one).", "",
                   "| body given | runs | Chamfer cm | P2S cm | NC | body Chamfer cm | fit s |", "|---|---|---|---|---|---|---|"]
         kinds = ["none", "true", "error", "fit"]
-        order = sorted(r["summary"], key=lambda k: (kinds.index(k.partition(":")[0]) if k.partition(":")[0] in kinds
-                                                    else 9, float(k.partition(":")[2] or 0)))
+
+        def rank(key: str) -> tuple:
+            condition, _, views = key.partition("@")  # "error:2@4"; older files: no "@views"
+            kind, _, size = condition.partition(":")
+            return int(views or 0), kinds.index(kind) if kind in kinds else 9, float(size or 0)
+
+        order = sorted(r["summary"], key=rank)
         for name in order:
             m = r["summary"][name]
             body = f"{m['body_chamfer_cm']:.2f}" if "body_chamfer_cm" in m else "–"

@@ -73,26 +73,34 @@ class BodyFit:
     report: dict = field(default_factory=dict)
 
 
-class _SignedDistanceGrid:
-    """The clothed mesh's signed distance on a regular grid, trilinear in torch (outside of the grid: +spacing)."""
+class LatticeSDF:
+    """A signed distance sampled on a regular lattice (values indexed x, y, z from `lo`, `step` apart), trilinear in
+    torch and differentiable in the points; outside the lattice: the border value."""
 
-    def __init__(self, mesh: trimesh.Trimesh, spacing: float, margin: float = 0.06):
-        lo, hi = mesh.bounds[0] - margin, mesh.bounds[1] + margin
-        counts = np.ceil((hi - lo) / spacing).astype(int) + 1
-        axes = [lo[i] + spacing * np.arange(counts[i]) for i in range(3)]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-        sdf = MeshQuery(mesh.vertices, mesh.faces).signed_distance(grid).reshape(*counts)
-        self.values = torch.as_tensor(np.transpose(sdf, (2, 1, 0))[None, None])  # (1, 1, z, y, x)
-        self.lo = torch.as_tensor(lo)
-        self.extent = torch.as_tensor(axes[0][-1:].tolist() + axes[1][-1:].tolist() + axes[2][-1:].tolist()) - self.lo
+    def __init__(self, values: np.ndarray, lo: np.ndarray, step: float):
+        counts = np.array(values.shape)
+        self.values = torch.as_tensor(np.ascontiguousarray(np.transpose(values, (2, 1, 0))))[None, None]  # (1,1,z,y,x)
+        self.lo = torch.as_tensor(np.asarray(lo, dtype=np.float64))
+        self.extent = torch.as_tensor((counts - 1) * float(step), dtype=torch.float64)
 
     def __call__(self, points: torch.Tensor) -> torch.Tensor:
-        norm = (points - self.lo) / self.extent * 2 - 1
-        out = torch.nn.functional.grid_sample(self.values, norm[None, :, None, None], align_corners=True, padding_mode="border")
-        return out.reshape(-1)
+        norm = ((points - self.lo) / self.extent * 2 - 1).to(self.values.dtype)
+        out = torch.nn.functional.grid_sample(self.values, norm[None, :, None, None], align_corners=True,
+                                              padding_mode="border")
+        return out.reshape(-1).to(points.dtype)
 
 
-def _sample(mesh: trimesh.Trimesh, face_mask: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+def _mesh_sdf_lattice(mesh: trimesh.Trimesh, spacing: float, margin: float = 0.06) -> LatticeSDF:
+    """The clothed mesh's signed distance on a lattice over its bounds (+ `margin`)."""
+    lo, hi = mesh.bounds[0] - margin, mesh.bounds[1] + margin
+    counts = np.ceil((hi - lo) / spacing).astype(int) + 1
+    axes = [lo[i] + spacing * np.arange(counts[i]) for i in range(3)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    return LatticeSDF(MeshQuery(mesh.vertices, mesh.faces).signed_distance(grid).reshape(*counts), lo, spacing)
+
+
+def sample_faces(mesh: trimesh.Trimesh, face_mask: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` points uniformly by area on the faces of `face_mask` (none when no face is selected)."""
     faces = np.flatnonzero(face_mask)
     if faces.size == 0:
         return np.zeros((0, 3))
@@ -115,15 +123,15 @@ class _Energy:
     def __init__(self, model: BodyModel, mesh: trimesh.Trimesh, face_labels: np.ndarray, cfg: FitConfig):
         rng = np.random.default_rng(cfg.seed)
         self.cfg, self.model = cfg, model
-        self.skin = torch.as_tensor(_sample(mesh, face_labels == SKIN, cfg.points, rng))
+        self.skin = torch.as_tensor(sample_faces(mesh, face_labels == SKIN, cfg.points, rng))
         cover = (face_labels != SKIN) & (face_labels != BACKGROUND)
-        self.cover = torch.as_tensor(_sample(mesh, cover, cfg.points, rng))
+        self.cover = torch.as_tensor(sample_faces(mesh, cover, cfg.points, rng))
         self.surface = torch.cat([self.skin, self.cover])
         self.surface_tree = cKDTree(self.surface.numpy())
         self.face = torch.as_tensor(face_vertices(model))
         self.skin_tree = cKDTree(self.skin.numpy()) if len(self.skin) else None
         self.scale = cfg.tight_scale
-        self.sdf = _SignedDistanceGrid(mesh, cfg.grid_spacing)
+        self.sdf = _mesh_sdf_lattice(mesh, cfg.grid_spacing)
         self._cache: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, vertices: torch.Tensor, refresh: bool = True) -> dict[str, torch.Tensor]:
@@ -169,14 +177,22 @@ def face_vertices(model: BodyModel) -> np.ndarray:
     return np.flatnonzero(head & (normals[:, 2] > 0.5) & (y < chin + 0.7 * (top - chin)) & (y > chin + 0.2 * (top - chin)))
 
 
-def _joint_projections(model: BodyModel, bones: list[int]) -> np.ndarray:
-    """Per fitted bone: identity (ball joint) or the projection onto its hinge axis (knees and elbows)."""
-    out = np.tile(np.eye(3), (len(bones), 1, 1))
-    for i, b in enumerate(bones):
-        axis = model.hinge_axes.get(model.joint_names[b])
-        if axis is not None:
-            out[i] = np.outer(axis, axis)
-    return out
+class FittedPose:
+    """The model's whole pose from the rotations of the joints a fit poses (`model.fit_joints`); hinge joints
+    (knees, elbows) keep only their bend."""
+
+    def __init__(self, model: BodyModel):
+        self.bones, self.joints = model.fit_joints, len(model.joint_names)
+        projection = np.tile(np.eye(3), (len(self.bones), 1, 1))
+        for i, b in enumerate(self.bones):
+            axis = model.hinge_axes.get(model.joint_names[b])
+            if axis is not None:
+                projection[i] = np.outer(axis, axis)
+        self.projection = torch.as_tensor(projection)
+
+    def __call__(self, fitted: torch.Tensor) -> torch.Tensor:
+        rows = torch.einsum("bij,bj->bi", self.projection, fitted)
+        return torch.zeros(self.joints, 3, dtype=torch.float64).index_put((torch.as_tensor(self.bones),), rows)
 
 
 def _start_poses(model: BodyModel, cfg: FitConfig, bones: list[int]) -> list[np.ndarray]:
@@ -191,12 +207,13 @@ def fit_steps(cfg: FitConfig, start_poses: int) -> int:
     return starts + cfg.steps_pose + cfg.steps_shape
 
 
-def _initial_translation(model: BodyModel, mesh: trimesh.Trimesh, yaw: float) -> np.ndarray:
+def initial_translation(model: BodyModel, bounds: np.ndarray, yaw: float) -> np.ndarray:
+    """Where the default body turned by `yaw` stands centred in `bounds` (2, 3), its feet on the bottom."""
     params = model.default_params()
     params.global_rotation = np.array([0.0, yaw, 0.0])
     body = model.posed(params).vertices
-    t = mesh.bounds.mean(0) - (body.min(0) + body.max(0)) / 2
-    t[1] = mesh.bounds[0, 1] + 0.01 - body[:, 1].min()  # feet on the shoe soles
+    t = bounds.mean(0) - (body.min(0) + body.max(0)) / 2
+    t[1] = bounds[0, 1] + 0.01 - body[:, 1].min()  # feet on the shoe soles
     return t
 
 
@@ -219,12 +236,7 @@ def fit_body(
     tell = Throttled(progress) if progress is not None else None
     done, total = [0], fit_steps(cfg, len(poses))
 
-    projection = torch.as_tensor(_joint_projections(model, bones))
-
-    def full_pose(fitted: torch.Tensor) -> torch.Tensor:
-        """The model's whole pose from the fitted bones (hinges keep only their bend)."""
-        rows = torch.einsum("bij,bj->bi", projection, fitted)
-        return torch.zeros(len(model.joint_names), 3, **f64).index_put((torch.as_tensor(bones),), rows)
+    full_pose = FittedPose(model)
 
     def run(state: dict[str, torch.Tensor], names: list[str], steps: int, scales: tuple[float, float], stage: str) -> float:
         opt = torch.optim.Adam([state[n] for n in names], lr=cfg.learning_rate)
@@ -252,7 +264,7 @@ def fit_body(
             "shape": shape.clone().requires_grad_(True),
             "pose": torch.zeros(len(bones), 3, **f64, requires_grad=True),
             "rotation": torch.tensor([0.0, yaw, 0.0], **f64, requires_grad=True),
-            "translation": torch.as_tensor(_initial_translation(model, mesh, yaw), **f64).requires_grad_(True),
+            "translation": torch.as_tensor(initial_translation(model, mesh.bounds, yaw), **f64).requires_grad_(True),
         }
 
     # every facing × start pose, rotation and translation first, then the pose; the lowest energy is kept

@@ -88,7 +88,7 @@ def test_a_new_spec_field_is_an_option_of_reconstruct_and_batch_and_reaches_the_
 
     seen = []
 
-    def reconstruct_subject(subject, out, spec, progress=None):
+    def reconstruct_subject(subject, out, spec, progress=None, body_fit=None):
         seen.append(spec)
         return {"warnings": [], "vertices": 10, "views_used": list(spec.views), "seconds": {"total": 0.0}}
 

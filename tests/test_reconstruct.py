@@ -100,3 +100,32 @@ def test_capture_without_masks_gets_them_from_the_parser(subject, tmp_path):
     assert "person masks made by the garment parser" in res.output
     scores = json.loads(CliRunner().invoke(app, ["eval", str(out), "--gt", str(subject), "--json"]).output)
     assert scores["silhouette_iou"] > 0.3  # the parser's masks carve a person, scored against the true masks
+
+
+def test_a_body_fit_is_passed_down_and_a_distrusted_one_is_left_out(subject):
+    """The embedded model reads a body prior: a `body_fit` is called after the first look and its body used; one
+    that returns None (smpl_d.prior.FittedBodyPrior when the fit disagrees with the body head) leaves the body out,
+    with a warning, and the surface is the one without a body."""
+    import torch
+
+    from usr.io.subject_folder import read_subject
+    from usr.model.predict import Predictor
+    from usr.recon_spec import ReconSpec
+    from usr.reconstruct import reconstruct_with_model
+
+    capture, predictor = read_subject(subject), Predictor.load()
+    assert predictor.model.config.body_prior
+    spec = ReconSpec(views=("cam00", "cam02", "cam04"), resolution=48, layers=False)
+    calls = []
+
+    def far_body(pred, stack, hull, progress):  # a body 10 cm out everywhere: nothing like the person
+        calls.append(stack.count)
+        return lambda points: torch.full((len(points),), 0.1)
+
+    plain = reconstruct_with_model(capture, predictor, spec)
+    with_body = reconstruct_with_model(capture, predictor, spec, body_fit=far_body)
+    left_out = reconstruct_with_model(capture, predictor, spec, body_fit=lambda *args: None)
+    assert calls == [3] and "body fit" in with_body.seconds and with_body.warnings == plain.warnings
+    assert not np.array_equal(with_body.mesh.vertices, plain.mesh.vertices)  # the body was read
+    assert any("body prior" in w for w in left_out.warnings)
+    assert np.array_equal(left_out.mesh.vertices, plain.mesh.vertices)

@@ -37,6 +37,8 @@ class ReconSpec:
     finetune_steps: int = setting(0, "Per-subject fine-tune steps (0 = feed-forward).", min=0)
     checkpoint: Path | None = setting(None, "Field checkpoint (default: the embedded model).")
     method: str = setting("field", "field (default), visual-hull, or scratch (per-subject from scratch).")
+    body_prior: bool = setting(False, "Fit a body (anny) to the model's first look and reconstruct again with it "
+                                      "(≈ 10 s more; docs/model.md).")
     layers: bool = setting(True, "Separate the garments into layers (SCGS).")
     separation: SeparationSpec = setting(SeparationSpec())
     # internal knobs: no command shows them (benchmarks and tests set them)

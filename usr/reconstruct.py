@@ -34,8 +34,10 @@ FINETUNE_SHARE = 0.8  # of a fine-tuned reconstruction's progress (the mesh is t
 BODY_SHARE = 0.5  # of a reconstruction with a fitted body prior's progress (pass 1 and the fit)
 
 # (predictor, views, hull, progress) → points → a fitted body's signed distance: the body prior of a model that
-# reads one (usr.model.prior), made from the model's first pass (smpl_d.prior.FittedBodyPrior)
-BodyFit = Callable[[Predictor, ViewStack, OccupancyGrid, Progress | None], Callable[[torch.Tensor], torch.Tensor]]
+# reads one (usr.model.prior), made from the model's first pass (smpl_d.prior.FittedBodyPrior); or None when the fit
+# is not to be trusted (the model then reconstructs without a body)
+BodyFit = Callable[[Predictor, ViewStack, OccupancyGrid, Progress | None],
+                   Callable[[torch.Tensor], torch.Tensor] | None]
 
 
 @dataclass
@@ -154,6 +156,8 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
         t, fitted = time.perf_counter(), BODY_SHARE
         body = body_fit(predictor, stack, hull, span(progress, 0.0, fitted))
         seconds["body fit"] = time.perf_counter() - t
+        if body is None:
+            warnings.append("body prior: the fitted body disagreed with the first look; reconstructed without it")
     t = time.perf_counter()
     tuned = FINETUNE_SHARE if spec.finetune_steps > 0 else 0.0
     values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, body), hull, spec.resolution,

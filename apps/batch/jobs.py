@@ -93,11 +93,13 @@ def run_job(job: BatchJob, spec: BatchSpec, progress: Progress | None = None) ->
     with its reason. `progress` follows this subject's reconstruction."""
     if spec.threads:
         limit_threads(spec.threads)  # before torch is imported in a fresh worker, so OpenMP honours it too
+    from smpl_d.prior import body_fit_for
     from usr.pipeline import reconstruct_subject
 
     start = time.perf_counter()
     try:
-        report = reconstruct_subject(Path(job.capture), Path(job.result), spec.recon, progress)
+        report = reconstruct_subject(Path(job.capture), Path(job.result), spec.recon, progress,
+                                     body_fit_for(spec.recon))
     except (CaptureError, FileNotFoundError, ValueError) as exc:
         return Outcome(job.name, job.capture, "failed", _one_line(exc), time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 — a batch goes on past one bad subject; the reason is kept

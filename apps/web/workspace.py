@@ -79,6 +79,7 @@ class Workspace:
 
     # reconstruction -------------------------------------------------------------------------------------------
     def reconstruct(self, capture: Path, session: Path, name: str, progress: Progress | None = None) -> Person:
+        from smpl_d.prior import body_fit_for
         from usr.io.any_capture import read_capture
         from usr.pipeline import reconstruct_subject
         from usr.prepared_views import spread_views
@@ -86,7 +87,8 @@ class Workspace:
         names = read_capture(capture, load_images=False).camera_names
         views = spread_views(names, SAMPLE_INPUT_VIEWS) if len(names) > SAMPLE_INPUT_VIEWS else None
         out = Path(session) / "people" / _slug(name)
-        reconstruct_subject(capture, out, replace(self.spec, views=tuple(views) if views else None), progress)
+        spec = replace(self.spec, views=tuple(views) if views else None)
+        reconstruct_subject(capture, out, spec, progress, body_fit_for(spec))
         return Person(name, out)
 
     def view(self, person: Person, layers: list[str]) -> Path:
