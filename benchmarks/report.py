@@ -142,11 +142,17 @@ def recon_curve_section(results: list[dict]) -> list[str]:
 def body_prior_section(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
-        lines += ["### What a body is worth (`benchmarks/body_prior.py`)", "",
-                  f"A `--body-prior` model ({r['checkpoint']}: docs/model.md, body prior) on the same {len(r['subjects'])} subjects, "
+        folders = sorted({s.split("/")[0] for s in r["subjects"]})
+        where = (f"the same {len(r['subjects'])} benchmark subjects" if all(f.startswith("bench") for f in folders) else
+                 f"{len(r['subjects'])} validation subjects ({', '.join(folders)}: where the fit's settings were chosen)")
+        fit_kind = ("smpl_d/field_fit.py on the body head's field, left out when it disagrees with it"
+                    if any("fit_report" in row for row in r["runs"]) else
+                    "the earlier fit: smpl_d/fit.py on the body head's mesh")
+        lines += [f"### What a body is worth (`benchmarks/body_prior.py`, `{r['_file']}`)", "",
+                  f"A `--body-prior` model ({r['checkpoint']}: docs/model.md, body prior) on {where}, "
                   f"{r['views']} spread views (`@views`), {r['resolution']}³, feed-forward, given: no body; the true body under the clothes; "
                   "the true body plus a smooth error field bounded by 2 or 4 cm; anny fitted to the model's own first pass "
-                  "(smpl_d/prior.py, smpl_d/field_fit.py; `body Chamfer` = that fitted body against the true one).", "",
+                  f"({fit_kind}; `body Chamfer` = that fitted body against the true one).", "",
                   "| body given | runs | Chamfer cm | P2S cm | NC | body Chamfer cm | fit s |", "|---|---|---|---|---|---|---|"]
         kinds = ["none", "true", "error", "fit"]
 
