@@ -90,8 +90,10 @@ def fit_to_field(model: BodyModel, field: LatticeSDF, points: np.ndarray, labels
     tell = Throttled(progress) if progress is not None else None
     yaw = label_facing(points, labels, cfg)
     yaws = [yaw] if yaw is not None else [2 * np.pi * k / cfg.facings for k in range(cfg.facings)]
-    total = len(yaws) * cfg.facing_steps + (1 if yaw is not None else 2) * len(presets) * (
-        cfg.start_steps + (cfg.facing_steps if yaw is not None else 0)) + cfg.steps
+    if yaw is not None:  # per start: placement, then pose and shape; then the best
+        total = len(presets) * (cfg.facing_steps + cfg.start_steps) + cfg.steps
+    else:  # each facing placed; the best two × starts; then the best
+        total = cfg.facings * cfg.facing_steps + 2 * len(presets) * cfg.start_steps + cfg.steps
     done = [0]
 
     def energy(vertices: torch.Tensor, scale: float, cache: dict, step: int) -> torch.Tensor:
