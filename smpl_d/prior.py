@@ -52,11 +52,15 @@ class FittedBodyPrior:
     def __call__(self, predictor: Predictor, stack: ViewStack, hull: OccupancyGrid,
                  progress: Progress | None = None) -> Callable[[Tensor], Tensor] | None:
         """The fitted body's SDF, or None when the fit disagrees with the body head (then no body is used)."""
-        if self.model is None:
-            self.model = load_body_model("anny")
         values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, head="body_sdf"), hull,
                                                    self.resolution)
-        self.surface = marching_cubes_mesh(values, lo, step, 0.0)
+        try:
+            self.surface = marching_cubes_mesh(values, lo, step, 0.0)
+        except ValueError as error:  # the first look holds no body (an odd capture): go on without one
+            self.last, self.report = None, {"used": False, "reason": f"body head: {error}"}
+            return None
+        if self.model is None:
+            self.model = load_body_model("anny")
         rng = np.random.default_rng(self.seed)
         points = sample_faces(self.surface, np.ones(len(self.surface.faces), bool), self.points, rng)
         labels = predictor.sdf_function(stack, head="labels")(torch.as_tensor(points, dtype=torch.float32))

@@ -68,3 +68,20 @@ def test_the_apps_pass_a_body_fit_only_when_the_spec_asks_for_it():
     assert body_fit_for(ReconSpec()) is None  # off by default: ≈ 10 s more, and not yet better on the real capture
     assert isinstance(body_fit_for(ReconSpec(body_prior=True)), FittedBodyPrior)
     assert body_fit_for(ReconSpec(body_prior=True, method="visual-hull")) is None
+
+
+def test_a_first_look_without_a_body_surface_gives_no_body():
+    """A body head with no zero level (nothing like a person in the views) is no error: no body, and why."""
+    import torch
+
+    from smpl_d.prior import FittedBodyPrior
+    from usr.render.occupancy import OccupancyGrid
+
+    class NoBody:
+        def sdf_function(self, stack, body=None, head="sdf"):
+            return lambda points: torch.full((len(points),), 0.05)
+
+    hull = OccupancyGrid(np.ones((8, 8, 8), bool), np.array([-1.0, -1, -1]), np.array([1.0, 1, 1]))
+    fit = FittedBodyPrior()
+    assert fit(NoBody(), None, hull) is None
+    assert fit.report["used"] is False and "body head" in fit.report["reason"] and fit.model is None
