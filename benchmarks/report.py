@@ -60,42 +60,43 @@ def recon_rows(r: dict) -> list[str]:
     return rows
 
 
+def _mark(met: bool) -> str:
+    return "✓" if met else "✗"
+
+
 def recon_goals(results: list[dict]) -> list[str]:
-    """The issue's goals, checked against the measured means of `recon.json` (✓ / ✗), so the doc says plainly where
-    we stand."""
-    summary = next((r["summary"] for r in results if r["_file"] == "recon.json"), {})
+    """The issue's goals, checked against the measured means of `recon.json` (the model without a body),
+    `recon_body.json` (with the fitted body) and `recon_speed.json` (seconds on the idle machine; else recon.json's),
+    ✓ / ✗, so the doc says plainly where we stand."""
+    by_file = {r["_file"]: r["summary"] for r in results}
+    summary, body = by_file.get("recon.json", {}), by_file.get("recon_body.json", {})
+    speed = by_file.get("recon_speed.json")
+    with_body = "… with the fitted body as prior"
     rows = ["| goal | measured | met |", "|---|---|---|"]
-    for k, goal in GOALS_CHAMFER.items():
-        if f"field@{k}" in summary:
-            c = summary[f"field@{k}"]["chamfer_cm"]
-            rows.append(f"| feed-forward Chamfer at {k} views ≤ {goal} cm | {c:.2f} cm | {'✓' if c <= goal else '✗'} |")
-    body = next((r["summary"] for r in results if r["_file"] == "recon_body.json"), {})
-    for k, goal in GOALS_CHAMFER.items():
-        if f"body@{k}" in body:
-            c = body[f"body@{k}"]["chamfer_cm"]
-            rows.append(f"| … with the fitted body as prior (`--body-prior`, `recon_body.json`) at {k} views ≤ {goal} cm | "
-                        f"{c:.2f} cm | {'✓' if c <= goal else '✗'} |")
-    # seconds from the idle-machine speed run when there is one (recon_speed.json), else from recon.json
-    speed = next((r for r in results if r["_file"] == "recon_speed.json"), None)
-    timed = speed["summary"] if speed else summary
-    secs = {key: m["seconds"] for key, m in timed.items() if key.startswith("field@")}
-    if secs:
-        where = "`recon_speed.json`, idle" if speed else "`recon.json`"
-        per_view = ", ".join(f"{k.partition('@')[2]} views {v:.1f}" for k, v in sorted(secs.items()))
-        rows.append(f"| feed-forward ≤ {FEEDFORWARD_S:.0f} s per subject at 256³ | {per_view} s ({where}) | "
-                    f"{'✓' if max(secs.values()) <= FEEDFORWARD_S else '✗'} |")
+    for method, means, label in (("field", summary, "feed-forward Chamfer"),
+                                 ("body", body, f"{with_body} (`--body-prior`, `recon_body.json`)")):
+        for k, goal in GOALS_CHAMFER.items():
+            if f"{method}@{k}" in means:
+                c = means[f"{method}@{k}"]["chamfer_cm"]
+                rows.append(f"| {label} at {k} views ≤ {goal} cm | {c:.2f} cm | {_mark(c <= goal)} |")
+
+    def seconds_row(label: str, timed: dict, method: str, where: str) -> None:
+        secs = {key: m["seconds"] for key, m in timed.items() if key.startswith(f"{method}@")}
+        if secs:
+            per_view = ", ".join(f"{k.partition('@')[2]} views {v:.1f}" for k, v in sorted(secs.items()))
+            rows.append(f"| {label} | {per_view} s ({where}) | {_mark(max(secs.values()) <= FEEDFORWARD_S)} |")
+
+    seconds_row(f"feed-forward ≤ {FEEDFORWARD_S:.0f} s per subject at 256³", speed or summary, "field",
+                "`recon_speed.json`, idle" if speed else "`recon.json`")
     if "field@4" in summary and "visual-hull@4" in summary:
-        ratio = summary["visual-hull@4"]["chamfer_cm"] / summary["field@4"]["chamfer_cm"]
+        hull = summary["visual-hull@4"]["chamfer_cm"]
+        ratio = hull / summary["field@4"]["chamfer_cm"]
         rows.append(f"| ≥ {HULL_RATIO:.0f}× lower Chamfer than the visual hull at 4 views | {ratio:.2f}× | "
-                    f"{'✓' if ratio >= HULL_RATIO else '✗'} |")
+                    f"{_mark(ratio >= HULL_RATIO)} |")
         if "body@4" in body:
-            ratio = summary["visual-hull@4"]["chamfer_cm"] / body["body@4"]["chamfer_cm"]
-            rows.append(f"| … with the fitted body as prior | {ratio:.2f}× | {'✓' if ratio >= HULL_RATIO else '✗'} |")
-    speed_body = {k: m["seconds"] for k, m in (speed["summary"] if speed else {}).items() if k.startswith("body@")}
-    if speed_body:
-        per_view = ", ".join(f"{k.partition('@')[2]} views {v:.1f}" for k, v in sorted(speed_body.items()))
-        rows.append(f"| … seconds with the fitted body | {per_view} s (`recon_speed.json`, idle) | "
-                    f"{'✓' if max(speed_body.values()) <= FEEDFORWARD_S else '✗'} |")
+            ratio = hull / body["body@4"]["chamfer_cm"]
+            rows.append(f"| {with_body} | {ratio:.2f}× | {_mark(ratio >= HULL_RATIO)} |")
+    seconds_row("… seconds with the fitted body", speed or {}, "body", "`recon_speed.json`, idle")
     return rows
 
 
