@@ -24,7 +24,7 @@ import torch
 from scipy.spatial import cKDTree
 
 from smpl_d.body_model import BodyModel, BodyParams
-from smpl_d.fit import FittedPose, LatticeSDF, face_vertices, initial_translation
+from smpl_d.fit import FittedPose, LatticeSDF, face_vertices, geman_mcclure, initial_translation, parameter_priors
 from usr.labels import SKIN
 from usr.progress import Progress, Throttled
 
@@ -48,12 +48,6 @@ class FieldFitConfig:
     refresh_every: int = 3  # steps between nearest-vertex searches
     head_share: float = 0.1  # the top share of the height that is the head (for the facing)
     facing_offset: float = 0.01  # metres the skin must lie in front of the rest of the head to tell the facing
-
-
-def _geman_mcclure(scale: float):
-    """Squared distance → robust penalty: ≈ d² near 0, levelling off at scale²."""
-    s2 = scale**2
-    return lambda d2: s2 * d2 / (d2 + s2)
 
 
 def label_facing(points: np.ndarray, labels: np.ndarray, cfg: FieldFitConfig) -> float | None:
@@ -102,9 +96,9 @@ def fit_to_field(model: BodyModel, field: LatticeSDF, points: np.ndarray, labels
             cache["cover"] = torch.as_tensor(tree.query(points, workers=-1)[1])
             cache["face"] = (torch.as_tensor(skin_tree.query(vertices[face].detach().numpy(), workers=-1)[1])
                              if skin_tree is not None else None)
-        narrow = _geman_mcclure(scale)
+        narrow = geman_mcclure(scale)
         terms = narrow(field(vertices) ** 2).mean()
-        terms = terms + cfg.cover_weight * _geman_mcclure(max(scale, cfg.cover_scale))(
+        terms = terms + cfg.cover_weight * geman_mcclure(max(scale, cfg.cover_scale))(
             ((surface - vertices[cache["cover"]]) ** 2).sum(1)).mean()
         if cache["face"] is not None:
             terms = terms + cfg.face_weight * narrow(((vertices[face] - skin_t[cache["face"]]) ** 2).sum(1)).mean()
@@ -119,9 +113,7 @@ def fit_to_field(model: BodyModel, field: LatticeSDF, points: np.ndarray, labels
             opt.zero_grad()
             shape = model.shape_from_free(state["shape"])
             vertices, _ = model.forward(shape, full_pose(state["pose"]), state["rotation"], state["translation"])
-            priors = cfg.pose_prior * (state["pose"] ** 2).sum() + cfg.shape_prior * ((shape - shape0) ** 2).sum()
-            priors = priors + cfg.tilt_prior * (state["rotation"][0] ** 2 + state["rotation"][2] ** 2)
-            loss = (energy(vertices, scale, cache, step) + priors) * 1e4  # cm²
+            loss = (energy(vertices, scale, cache, step) + parameter_priors(cfg, state, shape, shape0)) * 1e4  # cm²
             loss.backward()
             opt.step()
             done[0] += 1
@@ -150,10 +142,10 @@ def fit_to_field(model: BodyModel, field: LatticeSDF, points: np.ndarray, labels
     start_loss, chosen, state = min(starts, key=lambda s: s[0])
     final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps, cfg.scale)
     with torch.no_grad():
-        params = BodyParams(model.name, model.shape_from_free(state["shape"]).numpy(), full_pose(state["pose"]).numpy(),
-                            state["rotation"].numpy(), state["translation"].numpy())
-        vertices, _ = model.forward(torch.as_tensor(params.shape), torch.as_tensor(params.pose),
-                                    torch.as_tensor(params.global_rotation), torch.as_tensor(params.translation))
+        shape, pose = model.shape_from_free(state["shape"]), full_pose(state["pose"])
+        vertices, _ = model.forward(shape, pose, state["rotation"], state["translation"])
+        params = BodyParams(model.name, shape.numpy(), pose.numpy(), state["rotation"].numpy(),
+                            state["translation"].numpy())
         off_surface = field(vertices).abs().numpy()
     uncovered = cKDTree(vertices.numpy()).query(points, workers=-1)[0]
     report = {"loss": final, "start_loss": start_loss, "facing_deg": float(np.degrees(chosen)) % 360,

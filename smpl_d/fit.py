@@ -144,10 +144,7 @@ class _Energy:
             self._cache = (skin_idx, normals[skin_idx], cover_idx, _nearest(vertices, self.surface_tree), face_idx)
         skin_idx, skin_normals, cover_idx, body_idx, face_idx = self._cache
         terms: dict[str, torch.Tensor] = {}
-        scale2 = self.scale**2
-        robust = lambda d2: scale2 * d2 / (d2 + scale2)
-        cap2 = self.cfg.inside_cap**2
-        robust_inside = lambda d2: cap2 * d2 / (d2 + cap2)
+        robust, robust_inside = geman_mcclure(self.scale), geman_mcclure(self.cfg.inside_cap)
         if len(self.skin):
             diff = self.skin - vertices[skin_idx]
             terms["skin"] = ((diff * skin_normals).sum(1) ** 2 + 0.1 * (diff**2).sum(1)).mean()
@@ -175,6 +172,19 @@ def face_vertices(model: BodyModel) -> np.ndarray:
     y = rest.vertices[:, 1]
     top, chin = y[head].max(), y[head].min()
     return np.flatnonzero(head & (normals[:, 2] > 0.5) & (y < chin + 0.7 * (top - chin)) & (y > chin + 0.2 * (top - chin)))
+
+
+def geman_mcclure(scale: float):
+    """Squared distance → robust penalty: ≈ d² near 0, levelling off at scale²."""
+    s2 = scale**2
+    return lambda d2: s2 * d2 / (d2 + s2)
+
+
+def parameter_priors(cfg, state: dict[str, torch.Tensor], shape: torch.Tensor, shape0: torch.Tensor) -> torch.Tensor:
+    """Small pose rotations, the shape near `shape0`, an upright body: `cfg`'s pose_prior, shape_prior and
+    tilt_prior (FitConfig and smpl_d.field_fit.FieldFitConfig both have them), squared metres' worth."""
+    priors = cfg.pose_prior * (state["pose"] ** 2).sum() + cfg.shape_prior * ((shape - shape0) ** 2).sum()
+    return priors + cfg.tilt_prior * (state["rotation"][0] ** 2 + state["rotation"][2] ** 2)
 
 
 class FittedPose:
@@ -248,9 +258,7 @@ def fit_body(
             pose = full_pose(state["pose"])
             vertices, _ = model.forward(shape, pose, state["rotation"], state["translation"])
             terms = energy(vertices, refresh=step % cfg.refresh_every == 0)
-            priors = cfg.pose_prior * (state["pose"] ** 2).sum() + cfg.shape_prior * ((shape - shape0) ** 2).sum()
-            priors = priors + cfg.tilt_prior * (state["rotation"][0] ** 2 + state["rotation"][2] ** 2)
-            loss = energy.total(terms) + priors * 1e4
+            loss = energy.total(terms) + parameter_priors(cfg, state, shape, shape0) * 1e4
             loss.backward()
             opt.step()
             done[0] += 1
