@@ -41,35 +41,42 @@ from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 
 METRICS = ("psnr", "ssim", "silhouette_iou", "seconds")
-RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint")  # ReconSpec fields set from options
+# ReconSpec fields set from options
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint", "silhouette_fill")
 MASKS = ("reference", "clean-plate", "clean-plate+parser")
 REFERENCE = "reference_masks_frame{frame}"  # independent person masks of one frame (see the README there)
 
 
-def import_all(capture: Path, frame: int, work: Path) -> dict[str, Path]:
-    """The frame as subject folders: clean-plate masks, the same masks refined with the parser, and (when the
-    capture has them for this frame) the independent reference masks."""
+def import_all(capture: Path, frame: int, work: Path, wanted: tuple[str, ...] = MASKS) -> dict[str, Path]:
+    """The frame as subject folders, one per mask method in `wanted`: clean-plate masks, the same masks refined with
+    the parser, and (when the capture has them for this frame) the independent reference masks."""
     from usr.io.video import import_video_rig, list_videos
-    from usr.parsing.mask_repair import repair_with_parser
-    from usr.parsing.predict import DEFAULT_PARSER
-    from usr.parsing.train import load_parser
 
-    plate = work / "clean-plate"
     calib = capture / "Calib_scene_opencv.toml"
-    import_video_rig(calib, list_videos([capture]), frame, plate, masks="clean-plate",
-                     progress=lambda stage, fraction: print(f"importing {fraction:.0%} {stage}", flush=True))
-    refined = work / "clean-plate+parser"
-    shutil.copytree(plate, refined)
-    net, _ = load_parser(DEFAULT_PARSER)
-    cap = read_subject(refined)
-    for name, image, mask in zip(cap.camera_names, cap.images, cap.masks):
-        (refined / "masks" / f"{name}.png").write_bytes(png_bytes(repair_with_parser(image, mask, net)))
-    subjects = {"clean-plate": plate, "clean-plate+parser": refined}
+    notify = lambda stage, fraction: print(f"importing {fraction:.0%} {stage}", flush=True)  # noqa: E731
+    subjects = {}
+    if {"clean-plate", "clean-plate+parser"} & set(wanted):
+        subjects["clean-plate"] = work / "clean-plate"
+        import_video_rig(calib, list_videos([capture]), frame, subjects["clean-plate"], masks="clean-plate",
+                         progress=notify)
+    if "clean-plate+parser" in wanted:
+        from usr.parsing.mask_repair import repair_with_parser
+        from usr.parsing.predict import DEFAULT_PARSER
+        from usr.parsing.train import load_parser
+
+        refined = subjects["clean-plate+parser"] = work / "clean-plate+parser"
+        shutil.copytree(subjects["clean-plate"], refined)
+        net, _ = load_parser(DEFAULT_PARSER)
+        cap = read_subject(refined)
+        for name, image, mask in zip(cap.camera_names, cap.images, cap.masks):
+            (refined / "masks" / f"{name}.png").write_bytes(png_bytes(repair_with_parser(image, mask, net)))
     reference_masks = capture / REFERENCE.format(frame=frame)
-    if reference_masks.is_dir():
+    if "reference" in wanted and reference_masks.is_dir():
         subjects["reference"] = work / "reference"
-        shutil.copytree(plate, subjects["reference"])
-        for name in cap.camera_names:
+        import_video_rig(calib, list_videos([capture]), frame, subjects["reference"], progress=notify)
+        (subjects["reference"] / "masks").mkdir(exist_ok=True)
+        for name in json.loads((subjects["reference"] / "cameras.json").read_text())["cameras"]:
+            name = name["name"]
             shutil.copyfile(reference_masks / f"{name}.png", subjects["reference"] / "masks" / f"{name}.png")
     return subjects
 
@@ -92,11 +99,13 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="usr-real-bench-"))
     t = time.perf_counter()
-    subjects = {k: v for k, v in import_all(args.capture, args.frame, work).items() if k in args.masks}
+    subjects = import_all(args.capture, args.frame, work, tuple(args.masks))
     import_s = time.perf_counter() - t
     # the held-out view's truth: the independent reference masks when the capture has them for this frame
-    truth_name = "reference" if "reference" in subjects else "clean-plate+parser"
-    reference = subjects.get(truth_name) or import_all(args.capture, args.frame, work / "truth")[truth_name]
+    has_reference = (args.capture / REFERENCE.format(frame=args.frame)).is_dir()
+    truth_name = "reference" if has_reference else "clean-plate+parser"
+    reference = subjects.get(truth_name) or import_all(args.capture, args.frame, work / "truth",
+                                                       (truth_name,))[truth_name]
     cameras = read_subject(reference, load_images=False).camera_names
     rows, renders = [], {}
     for held in cameras:
@@ -134,6 +143,7 @@ def main() -> None:
     result = {
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
         "reference_masks": truth_name, "checkpoint": str(args.checkpoint or "embedded default"),
+        "silhouette_fill": args.silhouette_fill,
         "import_seconds": import_s, "summary": summary, "runs": rows,
         "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
                     f"--methods {' '.join(args.methods)} --masks {' '.join(subjects)} --out {args.out} "

@@ -40,18 +40,32 @@ def main() -> None:
                             *map(str, args.subjects), "--views", *map(str, args.views), "--methods", "field",
                             "--checkpoint", str(checkpoint), "--resolution", str(args.resolution), "--out", str(out)],
                            check=True)
-            summary = json.loads(out.read_text())["summary"]
+            measured = json.loads(out.read_text())
+            summary = measured["summary"]
         trained = state.get("extra", {}).get("train_config", {})
         rows.append({"checkpoint": str(checkpoint), "step": int(state.get("step", 0)),
                      "training_subjects": state.get("extra", {}).get("training_subjects"),
                      "fusion": state["config"].get("fusion"), "backbone": state["config"].get("backbone"),
                      "body_prior": state["config"].get("body_prior"), "init": trained.get("init"),
+                     "photo_like": photo_like(trained.get("data", [])),
+                     "silhouette_fill": measured.get("silhouette_fill"),
                      "summary": summary})
         print(json.dumps({"checkpoint": str(checkpoint), "step": rows[-1]["step"],
                           **{k: round(v["chamfer_cm"], 3) for k, v in summary.items()}}), flush=True)
     write_json_atomic(args.out, {"benchmark": "recon_curve", "subjects": [str(s) for s in args.subjects],
                                  "views": args.views, "resolution": args.resolution, "rows": rows,
                                  "date": time.strftime("%Y-%m-%d")})
+
+
+def photo_like(folders: list[str]) -> bool | None:
+    """Whether the training data was made with `usr data synth --photo` (None: unknown, a folder is gone)."""
+    flags = []
+    for folder in folders:
+        path = Path(folder) / "synth.json"
+        if not path.is_file():
+            return None
+        flags.append(bool(json.loads(path.read_text()).get("photo")))
+    return all(flags) if flags else None
 
 
 if __name__ == "__main__":

@@ -149,15 +149,18 @@ def recon_curve_section(results: list[dict]) -> list[str]:
         lines += [f"### Over training and ablations (`benchmarks/recon_curve.py`, `{r['_file']}`)", "",
                   f"The same {len(r['subjects'])} folders' subjects through recon.py (`field`, {r['resolution']}³), one checkpoint per row. "
                   "Stage-1 snapshots (`--keep-every 3000`, docs/model.md); the ablations ran the stage-1 command with "
-                  "`--max-subjects 250` or `--fusion meanvar` (same batches and schedule) and were stopped after their "
-                  "step-3000 snapshot. One seed each: differences under ≈ 0.05 cm are not told apart from a rerun.", "",
-                  "| checkpoint | step | training subjects | backbone | fusion | started from | "
-                  + " | ".join(f"Chamfer cm {k}" for k in keys) + " |", "|---|---|---|---|---|---|" + "---|" * len(keys)]
+                  "`--max-subjects 250`, `--fusion meanvar` or `--backbone lite1` / `lite2` (same batches and "
+                  "schedule), or on the first 254 subjects of the same seed made without `--photo` (photo-like: no), "
+                  "and were stopped after their step-3000 snapshot. One seed each: differences under ≈ 0.05 cm are "
+                  "not told apart from a rerun.", "",
+                  "| checkpoint | step | training subjects | backbone | fusion | photo-like | started from | "
+                  + " | ".join(f"Chamfer cm {k}" for k in keys) + " |", "|---|---|---|---|---|---|---|" + "---|" * len(keys)]
         for row in r["rows"]:
             cells = " | ".join(f"{row['summary'][k]['chamfer_cm']:.2f}" if k in row["summary"] else "–" for k in keys)
             init = Path(row["init"]).name if row.get("init") else "–"
+            photo = {True: "yes", False: "no"}.get(row.get("photo_like"), "–")
             lines.append(f"| {Path(row['checkpoint']).name} | {row['step']} | {row.get('training_subjects', '–')} | "
-                         f"{row.get('backbone', '–')} | {row.get('fusion', '–')} | {init} | {cells} |")
+                         f"{row.get('backbone', '–')} | {row.get('fusion', '–')} | {photo} | {init} | {cells} |")
         lines.append("")
     return lines
 

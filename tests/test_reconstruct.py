@@ -125,7 +125,8 @@ def test_a_body_fit_is_passed_down_and_a_distrusted_one_is_left_out(subject):
     plain = reconstruct_with_model(capture, predictor, spec)
     with_body = reconstruct_with_model(capture, predictor, spec, body_fit=far_body)
     left_out = reconstruct_with_model(capture, predictor, spec, body_fit=lambda *args: None)
-    assert calls == [3] and "body fit" in with_body.seconds and with_body.warnings == plain.warnings
+    others = lambda r: [w for w in r.warnings if not w.startswith("silhouette fill")]  # noqa: E731 (a far body leaves gaps)
+    assert calls == [3] and "body fit" in with_body.seconds and others(with_body) == others(plain)
     assert not np.array_equal(with_body.mesh.vertices, plain.mesh.vertices)  # the body was read
     assert any("body prior" in w for w in left_out.warnings)
     assert np.array_equal(left_out.mesh.vertices, plain.mesh.vertices)

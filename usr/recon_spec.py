@@ -29,6 +29,20 @@ class SeparationSpec:
 
 
 @dataclass(frozen=True)
+class FillSettings:
+    """The silhouette fill (usr.mesh.silhouette_fill): what the model left out of the input masks, from the hull."""
+
+    silhouette_fill: bool = setting(True, "Fill the parts of the input masks the model's surface leaves uncovered (a "
+                                          "pose it never saw) from the visual hull.")
+    open_px: int = setting(2, "Gaps narrower than 2×this many working-size pixels (slivers along the mask's edge) "
+                              "are not gaps.", min=0, cli=False)
+    min_area: float = setting(0.002, "A gap smaller than this share of the view's mask is left alone.", min=0.0,
+                              cli=False)
+    min_views: int = setting(2, "A point is filled when it lies in the gaps of at least this many views.", min=1,
+                             cli=False)
+
+
+@dataclass(frozen=True)
 class ReconSpec:
     """One reconstruction: views → field (feed-forward, optionally fine-tuned) → mesh → layers."""
 
@@ -41,6 +55,7 @@ class ReconSpec:
                                       "(≈ 10 s more; docs/model.md).")
     layers: bool = setting(True, "Separate the garments into layers (SCGS).")
     separation: SeparationSpec = setting(SeparationSpec())
+    fill: FillSettings = setting(FillSettings())
     # internal knobs: no command shows them (benchmarks and tests set them)
     scratch_steps: int = setting(1500, "Optimisation steps of --method scratch when --finetune-steps is 0.", cli=False)
     work_size: int = setting(192, "Long side in pixels the views are resized to for the field.", cli=False)

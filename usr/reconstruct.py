@@ -21,6 +21,7 @@ from usr.field.sdf_field import SDFField
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
 from usr.mesh.extract import extract_mesh, marching_cubes_mesh, sdf_grid_coarse_to_fine
+from usr.mesh.silhouette_fill import fill_from_hull
 from usr.model.predict import Predictor
 from usr.model.refine import RefineSettings, refine
 from usr.model.views import ViewStack
@@ -163,6 +164,13 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, body), hull, spec.resolution,
                                                progress=span(progress, fitted, 1.0 - tuned))
     seconds["sdf"] = time.perf_counter() - t
+    t = time.perf_counter()
+    values, filled = fill_from_hull(values, lo, step, views, spec.fill)
+    seconds["silhouette fill"] = time.perf_counter() - t
+    if filled["filled_points"]:
+        gaps = ", ".join(f"{n} {share:.0%}" for n, share in filled["gap_share"].items() if share > 0)
+        warnings.append(f"silhouette fill: the model left parts of the input masks uncovered ({gaps}; a pose it has "
+                        "not learnt?): filled from the visual hull there")
     if spec.finetune_steps > 0:
         t = time.perf_counter()
         settings = RefineSettings(spec.finetune_steps, spec.finetune_rays, spec.samples, seed=spec.seed)
