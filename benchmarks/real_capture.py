@@ -91,6 +91,7 @@ def main() -> None:
                          "making), clean-plate, clean-plate+parser")
     add_settings_arguments(ap, ReconSpec, RECON_OPTIONS, defaults={"finetune_steps": 200, "scratch_steps": 800})
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/real_pose2sim.json"))
+    ap.add_argument("--note", default="", help="conditions to report with the numbers (e.g. a busy machine)")
     ap.add_argument("--picture", type=Path, default=Path("docs/images/real_pose2sim.png"))
     args = ap.parse_args()
     base = settings_from_args(ReconSpec, args, RECON_OPTIONS, layers=False)
@@ -144,7 +145,7 @@ def main() -> None:
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
         "reference_masks": truth_name, "checkpoint": str(args.checkpoint or "embedded default"),
         "silhouette_fill": args.silhouette_fill,
-        "import_seconds": import_s, "summary": summary, "runs": rows,
+        "import_seconds": import_s, "summary": summary, "runs": rows, "note": args.note,
         "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
                     f"--methods {' '.join(args.methods)} --masks {' '.join(subjects)} --out {args.out} "
                     f"--picture {args.picture}"), "picture": str(args.picture),

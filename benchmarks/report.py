@@ -212,7 +212,10 @@ def real_capture_section(results: list[dict]) -> list[str]:
                   f"{about_truth}, for every row alike. `clean-plate` = masks by subtraction of a plate estimated",
                   "from the clip; `clean-plate+parser` = those masks repaired by the parser (GrabCut). Means over the 4",
                   f"hold-outs; seconds = reconstruction stages at {r['resolution']}³ (import of the frame: "
-                  f"{r['import_seconds']:.0f} s, plate estimation included).", "",
+                  f"{r['import_seconds']:.0f} s, the plate estimation included when a clean-plate row is there). "
+                  + {True: "Silhouette fill on (docs/model.md).", False: "Silhouette fill off."}.get(
+                      r.get("silhouette_fill"), "Measured before the silhouette fill existed.")
+                  + (f" {r['note']}" if r.get("note") else ""), "",
                   f"Reproduce: `{r['command']}`", "",
                   "| method / input masks | PSNR (dB) | SSIM | silhouette IoU | seconds |", "|---|---|---|---|---|"]
         for name, row in r["summary"].items():
