@@ -233,6 +233,24 @@ def test_a_warm_start_adds_the_body_prior_input_without_changing_the_model(tmp_p
         assert torch.allclose(started(p, stack, p.norm(dim=-1) - 0.3)["sdf"], plain(p, stack)["sdf"], atol=1e-6)
     with pytest.raises(ValueError, match="only new inputs"):
         warm_start(ReconModel(dataclasses.replace(config, hidden=16)), tmp_path / "plain.pt")
+    # a feature volume added the same way: the same start, and it trains (its read-out weights get a gradient)
+    voluminous = warm_start(ReconModel(dataclasses.replace(config, volume=6)), tmp_path / "plain.pt")
+    with torch.no_grad():
+        assert torch.allclose(voluminous.eval()(p, stack)["sdf"], plain(p, stack)["sdf"], atol=1e-6)
+    voluminous.train()(p, stack)["sdf"].square().sum().backward()
+    assert voluminous.decoder_volume.weight.grad.abs().sum() > 0
+
+
+def test_the_feature_volume_reads_a_linear_code_back_exactly_anywhere_in_its_cube():
+    from usr.model.volume import FeatureVolume
+
+    volume = FeatureVolume(3, 4, resolution=5, extent=1.0, layers=0)
+    centre = torch.tensor([0.3, 1.0, -0.2])
+    built = volume.build(volume.centres(centre) - centre)  # the code at a lattice point: its position
+    p = torch.tensor(np.random.default_rng(2).uniform(-0.9, 0.9, (30, 3)), dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.allclose(volume.sample(built, centre, p + centre), volume.inp(p), atol=1e-5)
+        assert volume.sample(built, centre, torch.tensor([[5.0, 1.0, 0.0]])).abs().max() == 0  # outside: zeros
 
 
 def test_two_processes_match_one_process(tiny_points_data, tmp_path):

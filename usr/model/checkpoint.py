@@ -36,14 +36,22 @@ def load_model(path: Path | None = None) -> tuple[ReconModel, dict]:
     return model.eval(), state
 
 
+NEW_PARTS = ("volume.", "decoder_volume.")  # parts a warm start may add (usr.model.volume)
+
+
 def warm_start(model: ReconModel, path: Path) -> ReconModel:
     """`model` with the weights of the checkpoint at `path` where they fit: a weight of the same shape is copied; a
     layer that now reads more inputs (say the body prior's) keeps the old columns and gets zeros for the new ones,
-    so it starts as the old model did. Anything else (another backbone, other widths) is an error."""
+    so it starts as the old model did; a feature volume the old model lacked starts fresh, read through zero weights
+    (same start). Anything else (another backbone, other widths) is an error."""
     source, _ = load_model(path)
     old, weights = source.state_dict(), model.state_dict()
     for name, w in weights.items():
         o = old.get(name)
+        if o is None and name.startswith(NEW_PARTS):
+            if name.startswith("decoder_volume."):
+                weights[name] = torch.zeros_like(w)
+            continue
         if o is None:
             raise ValueError(f"{path}: no weight {name} to start from")
         if o.shape == w.shape:

@@ -26,6 +26,12 @@ class ModelConfig:
     heads: int = setting(4, "Attention heads of the view fusion.", min=1)
     labels: int = setting(NUM_LABELS, "Garment label classes of the label head.", min=1)
     body_prior: bool = setting(False, "Read a fitted body's signed distance as a point feature.")
+    volume: int = setting(0, "Lattice size of a coarse 3D feature volume around the person refined by a 3D CNN "
+                             "(usr.model.volume); 0 = none.", min=0)
+    volume_dim: int = setting(16, "Channels of the feature volume.", min=1)
+    volume_layers: int = setting(3, "Residual 3×3×3 convolutions over the feature volume.", min=0)
+    volume_extent: float = setting(1.2, "Half side of the feature volume's cube around the person's centre, metres.",
+                                   min=0.1)
     sdf_scale: float = setting(0.05, "The SDF head's output unit, metres.", min=1e-4)
     silhouette_clamp: float = setting(0.2, "Distances to a view's silhouette edge are clamped to this, metres.",
                                       min=1e-3)

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from usr.model.config import ModelConfig
 from usr.model.views import GEOMETRY_CUES, ViewStack
+from usr.model.volume import FeatureVolume
 
 NO_VIEW = -1e4  # attention logit of a view that does not see the point
 
@@ -50,6 +51,9 @@ class ReconModel(nn.Module):
         self.decoder_views = nn.ModuleList([nn.Linear(c.view_dim, c.hidden), nn.Linear(c.view_dim, c.hidden, bias=False)])
         self.decoder_point = nn.Linear(self.point_cues, c.hidden, bias=False)
         self.decoder = nn.Sequential(nn.ReLU(), *mlp([c.hidden, c.hidden, c.hidden]), nn.ReLU())
+        self.volume = (FeatureVolume(2 * c.view_dim + self.point_cues, c.volume_dim, c.volume, c.volume_extent,
+                                     c.volume_layers) if c.volume else None)
+        self.decoder_volume = nn.Linear(c.volume_dim, c.hidden, bias=False) if c.volume else None
         self.sdf_head = nn.Linear(c.hidden, 1)
         self.label_head = nn.Linear(c.hidden, c.labels)
         self.body_head = nn.Linear(c.hidden, 1)
@@ -70,12 +74,32 @@ class ReconModel(nn.Module):
         return out
 
     def forward(self, points: Float[Tensor, "n 3"], views: ViewStack, body_sdf: Float[Tensor, "n"] | None = None,
-                projected: Tensor | None = None) -> dict[str, Tensor]:
+                projected: Tensor | None = None, volume: Tensor | None = None) -> dict[str, Tensor]:
         """{"sdf": metres (n,), "labels": logits (n, labels), "body_sdf": metres (n,)} of world points; `projected`:
         `project_maps(views.maps)` when the caller keeps it; `body_sdf`: the prior body's signed distance at the
-        points (a `body_prior` model only; NaN where no body is known, None: nowhere)."""
+        points (a `body_prior` model only; NaN where no body is known, None: nowhere); `volume`:
+        `feature_volume(views, projected)` when the caller keeps it (a `volume` model only)."""
         c = self.config
         pixel_maps = projected if projected is not None else self.project_maps(views.maps)
+        first, second, point_cues = self._encode(points, views, body_sdf, pixel_maps)
+        h = self.decoder_views[0](first) + self.decoder_views[1](second) + self.decoder_point(point_cues)
+        if self.volume is not None:
+            volume = volume if volume is not None else self.feature_volume(views, pixel_maps)
+            h = h + self.decoder_volume(self.volume.sample(volume, views.centre, points))
+        h = self.decoder(h)
+        return {"sdf": self.sdf_head(h)[:, 0] * c.sdf_scale, "labels": self.label_head(h),
+                "body_sdf": self.body_head(h)[:, 0] * c.sdf_scale}
+
+    def feature_volume(self, views: ViewStack, projected: Tensor) -> Tensor:
+        """The subject's feature volume (usr.model.volume): the fused codes at its lattice points, refined."""
+        centres = self.volume.centres(views.centre)
+        first, second, point_cues = self._encode(centres, views, None, projected)
+        return self.volume.build(torch.cat([first, second, point_cues], -1))
+
+    def _encode(self, points: Tensor, views: ViewStack, body_sdf: Tensor | None, pixel_maps: Tensor
+                ) -> tuple[Tensor, Tensor, Tensor]:
+        """The two fused view summaries and the point cues of each point."""
+        c = self.config
         feats, cues, valid = views.sample(points, pixel_maps, c.silhouette_clamp)
         seen = valid.sum(0)
         hull = torch.where(valid > 0, cues[..., 0], torch.full_like(valid, -1.0)).amax(0)
@@ -91,9 +115,7 @@ class ReconModel(nn.Module):
         point_cues = torch.cat(point, -1)
         codes = self.view_out(self.view_pixels(feats) + self.view_cues(cues) + self.view_point(point_cues)[None])
         first, second = self._fuse(codes, valid)
-        h = self.decoder(self.decoder_views[0](first) + self.decoder_views[1](second) + self.decoder_point(point_cues))
-        return {"sdf": self.sdf_head(h)[:, 0] * c.sdf_scale, "labels": self.label_head(h),
-                "body_sdf": self.body_head(h)[:, 0] * c.sdf_scale}
+        return first, second, point_cues
 
     def _fuse(self, codes: Float[Tensor, "v n d"], valid: Float[Tensor, "v n"]) -> tuple[Tensor, Tensor]:
         """Two (n, d) summaries over the views: attention-pooled and largest codes, or mean and variance."""

@@ -45,9 +45,10 @@ class Predictor:
         model = self.model.eval()
         with torch.no_grad():
             projected = model.project_maps(stack.maps)
+            volume = model.feature_volume(stack, projected) if model.volume is not None else None
 
         @torch.no_grad()
         def sdf(points: Tensor) -> Tensor:
-            return model(points, stack, None if body is None else body(points), projected)[head]
+            return model(points, stack, None if body is None else body(points), projected, volume)[head]
 
         return sdf
