@@ -16,7 +16,8 @@ from usr.mesh.extract import marching_cubes_mesh, sdf_grid, sdf_grid_coarse_to_f
 from usr.model import cache as model_cache
 from usr.model.cache import CachedSubject, build_cache
 from usr.model.config import ModelConfig
-from usr.model.encode import FrozenBackbone, encode_views, person_centre
+from usr.geometry.rays import nearest_point_to_rays
+from usr.model.encode import FrozenBackbone, encode_views
 from usr.model.loss import PointLossWeights, finite_difference_points, normal_terms, point_losses, weighted_total
 from usr.model.network import ReconModel
 from usr.model.views import silhouette_distance
@@ -59,7 +60,7 @@ def test_person_centre_is_where_the_mask_centres_meet():
     cams = [look_at(f"c{k}", 3 * np.array([np.sin(a), 0.2, np.cos(a)])) for k, a in enumerate((0.0, 1.5, 3.5))]
     target = np.array([0.1, -0.2, 0.05])
     pixels = np.stack([c.project(target[None])[0][0] for c in cams])
-    assert np.allclose(person_centre(cams, pixels), target, atol=1e-6)
+    assert np.allclose(nearest_point_to_rays(cams, pixels), target, atol=1e-6)
 
 
 def analytic_sdf(p: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,8 @@ from usr.io.atomic import atomic_dir
 from usr.io.cameras import Camera
 from usr.io.points_file import read_points
 from usr.io.subject_folder import read_subject
-from usr.model.encode import FrozenBackbone, camera_tensors, pad_views, person_centre
+from usr.geometry.rays import nearest_point_to_rays
+from usr.model.encode import FrozenBackbone, camera_tensors, pad_views
 from usr.model.views import ViewStack
 from usr.prepared_views import prepare_views
 from usr.progress import Progress, notify
@@ -100,7 +101,7 @@ class CachedSubject:
     def views(self, index: list[int]) -> ViewStack:
         cams = [Camera(str(i), int(self.extent[i][0]), int(self.extent[i][1]), self.K[i].astype(np.float64),
                        self.R[i].astype(np.float64), self.t[i].astype(np.float64)) for i in index]
-        centre = person_centre(cams, self.mask_centres[index])
+        centre = nearest_point_to_rays(cams, self.mask_centres[index])
         return ViewStack(torch.from_numpy(self.K[index]), torch.from_numpy(self.R[index]),
                          torch.from_numpy(self.t[index]), [torch.from_numpy(m[index]) for m in self.maps],
                          torch.from_numpy(np.concatenate([self.silhouette[index].astype(np.float32),

@@ -16,6 +16,7 @@ import torch
 from jaxtyping import Float, UInt8
 
 from usr.backbone import VARIANTS, EfficientNetLite, fold_batchnorm, pretrained
+from usr.geometry.rays import mask_centre, nearest_point_to_rays
 from usr.io.cameras import Camera
 from usr.model.views import ViewStack, silhouette_distance
 
@@ -67,24 +68,11 @@ def pad_views(images: list[UInt8[np.ndarray, "h w 3"]], masks: list[UInt8[np.nda
         rgb[k, :ih, :iw] = img
         sil[k, :ih, :iw] = silhouette_distance(mask)
         sil[k, ih:, :], sil[k, :, iw:] = sil[k].max(), sil[k].max()  # never read (outside the extent)
-        ys, xs = np.nonzero(mask > 127)
-        centres[k] = (xs.mean(), ys.mean()) if len(xs) else (iw / 2, ih / 2)
+        centre = mask_centre(mask)
+        centres[k] = centre if centre is not None else (iw / 2, ih / 2)
     extent = torch.tensor([[m.shape[1], m.shape[0]] for m in masks], dtype=torch.float32)
     return PaddedViews(torch.from_numpy(rgb).permute(0, 3, 1, 2).float() / 255.0,
                        torch.from_numpy(sil)[:, None], extent, centres)
-
-
-def person_centre(cameras: list[Camera], pixels: Float[np.ndarray, "v 2"]) -> Float[np.ndarray, "3"]:
-    """The point nearest (least squares) to the cameras' rays through the given pixels (each mask's centre)."""
-    a, b = np.zeros((3, 3)), np.zeros(3)
-    for cam, (u, v) in zip(cameras, pixels):
-        d = cam.R.T @ np.linalg.solve(cam.K, np.array([u, v, 1.0]))
-        d /= np.linalg.norm(d)
-        c = -cam.R.T @ cam.t
-        p = np.eye(3) - np.outer(d, d)
-        a += p
-        b += p @ c
-    return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
 def camera_tensors(cameras: list[Camera]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -99,5 +87,5 @@ def encode_views(backbone: FrozenBackbone, cameras: list[Camera], images: list[n
     padded = pad_views(images, masks)
     K, R, t = camera_tensors(cameras)
     maps = [m.float() for m in backbone.maps(padded.rgb01)]
-    centre = torch.tensor(person_centre(cameras, padded.mask_centres), dtype=torch.float32)
+    centre = torch.tensor(nearest_point_to_rays(cameras, padded.mask_centres), dtype=torch.float32)
     return ViewStack(K, R, t, maps, torch.cat([padded.silhouette, padded.rgb01], 1), padded.extent, centre)

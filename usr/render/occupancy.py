@@ -3,6 +3,10 @@
 A voxel is kept when every view sees it (its centre projects inside the image; `min_views_seen`
 relaxes this) and no view sees it outside the person's mask; the kept set is dilated by `dilate` voxels so thin parts are not cut. Rays are
 sampled only between their first and last occupied voxel, so CPU time goes where the person is.
+
+Where to carve comes from the data (`hull_bounds`): a coarse hull in a large cube around where the rays through the
+masks' centres meet, its occupied box padded — so a person far from the world's origin, a raised hand or someone
+taller than the old fixed ±1.2 m cube is not clipped.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from jaxtyping import Bool, Float
 from scipy import ndimage
 from torch import Tensor
 
+from usr.geometry.rays import mask_centre, nearest_point_to_rays
 from usr.io.cameras import Camera
 
-DEFAULT_BOUNDS = ((-1.2, -1.2, -1.2), (1.2, 1.2, 1.2))
+SEARCH_HALF_SIDE = 2.5  # metres: the coarse hull's cube around the person's centre (doubled while the hull touches it)
+SEARCH_RESOLUTION = 32
 
 
 @dataclass
@@ -71,11 +77,50 @@ class OccupancyGrid:
         return near, far, hit
 
 
+def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int = 1, attempts: int = 3
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A cube holding the person: where the rays through the masks' centres meet, a coarse hull in a cube of half
+    side SEARCH_HALF_SIDE around it (doubled while the hull reaches the cube's faces), its occupied box padded by
+    `pad_voxels` coarse voxels, made cubic."""
+    seen = [(cam, mask_centre(mask)) for cam, mask in zip(cameras, masks)]
+    seen = [(cam, c) for cam, c in seen if c is not None]
+    centre = nearest_point_to_rays([c for c, _ in seen], np.array([p for _, p in seen])) if len(seen) >= 2 \
+        else np.zeros(3)
+    half = SEARCH_HALF_SIDE
+    for _ in range(attempts):
+        lo, hi = centre - half, centre + half
+        occ = _carve(cameras, masks, lo, hi, SEARCH_RESOLUTION, len(cameras))
+        idx = np.argwhere(occ)
+        if len(idx) == 0:  # the masks agree on nothing: carve the search cube (the caller reports the empty hull)
+            return lo, hi
+        if idx.min() > 0 and idx.max() < SEARCH_RESOLUTION - 1:
+            break
+        half *= 2
+    voxel = 2 * half / SEARCH_RESOLUTION
+    box_lo = lo + (idx.min(0) - pad_voxels) * voxel
+    box_hi = lo + (idx.max(0) + 1 + pad_voxels) * voxel
+    middle, side = (box_lo + box_hi) / 2, float((box_hi - box_lo).max())
+    return middle - side / 2, middle + side / 2
+
+
 def visual_hull(cameras: list[Camera], masks: list[np.ndarray], resolution: int = 64,
-                bounds=DEFAULT_BOUNDS, dilate: int = 1, min_views_seen: int | None = None) -> OccupancyGrid:
-    """Carve a grid with the masks. A voxel outside some image is carved too unless `min_views_seen` (default:
-    all views) is lowered: with a few views, the cone of one view beyond the others' frames is not the person."""
-    lo, hi = np.asarray(bounds[0], float), np.asarray(bounds[1], float)
+                bounds=None, dilate: int = 1, min_views_seen: int | None = None) -> OccupancyGrid:
+    """Carve a grid with the masks inside `bounds` (default: `hull_bounds`, from the data). A voxel outside some image
+    is carved too unless `min_views_seen` (default: all views) is lowered: with a few views, the cone of one view
+    beyond the others' frames is not the person."""
+    lo, hi = hull_bounds(cameras, masks) if bounds is None else (np.asarray(bounds[0], float),
+                                                                  np.asarray(bounds[1], float))
+    need_seen = len(cameras) if min_views_seen is None else max(1, min_views_seen)
+    occ = _carve(cameras, masks, lo, hi, resolution, need_seen)
+    if dilate:
+        occ = ndimage.binary_dilation(occ, iterations=dilate)
+    return OccupancyGrid(occ, lo, hi)
+
+
+def _carve(cameras: list[Camera], masks: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, resolution: int,
+           need_seen: int) -> np.ndarray:
+    """The voxels seen by ≥ `need_seen` views and inside every mask that sees them (conservative: inside if some
+    person pixel lies within the voxel's projected radius)."""
     grid = OccupancyGrid(np.zeros((resolution,) * 3, bool), lo, hi)
     pts = grid.centres()
     seen = np.zeros(len(pts), int)
@@ -86,14 +131,7 @@ def visual_hull(cameras: list[Camera], masks: list[np.ndarray], resolution: int 
         u, v = np.round(uv[:, 0]).astype(int), np.round(uv[:, 1]).astype(int)
         vis = (z > 0) & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
         seen += vis
-        # inside if some foreground pixel lies within the voxel's projected radius (a conservative hull)
         dist = ndimage.distance_transform_edt(mask <= 127)
         radius = cam.K[0, 0] * half_diag / np.maximum(z[vis], 1e-6) + 0.5
         inside[vis] += dist[v[vis], u[vis]] <= radius
-    need_seen = len(cameras) if min_views_seen is None else max(1, min_views_seen)
-    occ = (inside >= seen) & (seen >= need_seen)
-    occ = occ.reshape((resolution,) * 3)
-    if dilate:
-        occ = ndimage.binary_dilation(occ, iterations=dilate)
-    grid.occupied = occ
-    return grid
+    return ((inside >= seen) & (seen >= need_seen)).reshape((resolution,) * 3)

@@ -1,0 +1,34 @@
+"""Where the visual hull is carved comes from the data: a person far from the world's origin and taller than the old
+fixed ±1.2 m cube is held whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from usr.io.cameras import Camera, look_at
+from usr.render.occupancy import visual_hull
+
+
+def ellipsoid_masks(centre, radii, cams, size):
+    masks = []
+    for cam in cams:
+        o, d = cam.image_rays()
+        o, d = (o - centre) / radii, d / radii  # the ellipsoid as a unit sphere
+        a, b, c = (d * d).sum(-1), (o * d).sum(-1), (o * o).sum(-1) - 1
+        masks.append(((b * b - a * c > 0) * 255).astype(np.uint8).reshape(size, size))
+    return masks
+
+
+def test_the_hull_holds_a_tall_person_far_from_the_origin():
+    centre, radii, size = np.array([6.0, 1.4, -4.0]), np.array([0.35, 1.4, 0.25]), 96  # 2.8 m tall
+    cams = []
+    for k, a in enumerate((0.2, 1.9, 3.6, 5.0)):
+        eye = centre + np.array([6 * np.sin(a), 0.8, 6 * np.cos(a)])
+        R, t = look_at(eye, centre)
+        cams.append(Camera(f"c{k}", size, size, np.array([[70.0, 0, size / 2], [0, 70.0, size / 2], [0, 0, 1]]), R, t))
+    hull = visual_hull(cams, ellipsoid_masks(centre, radii, cams, size), 64)
+    for end in (centre + [0, 1.35, 0], centre - [0, 1.35, 0], centre + [0.3, 0, 0]):
+        idx = np.floor((end - hull.lo) / (hull.hi - hull.lo) * hull.resolution).astype(int)
+        assert (idx >= 0).all() and (idx < hull.resolution).all() and hull.occupied[tuple(idx)], end
+    assert (hull.hi - hull.lo).max() < 2 * 1.4 + 1.0  # the cube is fitted to the person, not the 5 m search
+    assert not hull.occupied[0].any() and not hull.occupied[-1].any()  # nothing reaches the cube's faces
