@@ -32,3 +32,26 @@ def test_the_hull_holds_a_tall_person_far_from_the_origin():
         assert (idx >= 0).all() and (idx < hull.resolution).all() and hull.occupied[tuple(idx)], end
     assert (hull.hi - hull.lo).max() < 2 * 1.4 + 1.0  # the cube is fitted to the person, not the 5 m search
     assert not hull.occupied[0].any() and not hull.occupied[-1].any()  # nothing reaches the cube's faces
+
+
+def test_a_mask_missing_a_part_the_others_see_is_named_and_consistent_masks_are_quiet():
+    from tests.test_silhouette_fill import masks_of
+    from tests.test_model import look_at as ring_camera
+    from usr.prepared_views import PreparedViews
+    from usr.reconstruct import check_consistency
+
+    body, limb = (np.zeros(3), 0.3), (np.array([0.45, 0.25, 0.0]), 0.25)
+    cams = [ring_camera(f"c{k}", 3 * np.array([np.sin(a), 0.3, np.cos(a)]), size=128, focal=120.0)
+            for k, a in enumerate((0.2, 1.8, 3.4, 4.9))]
+    whole = masks_of([body, limb], cams)
+    bodies = masks_of([body], cams)
+
+    def warnings(masks):
+        views = PreparedViews([c.name for c in cams], cams, [np.repeat(m[..., None], 3, 2) for m in masks], masks)
+        return check_consistency(views, visual_hull(cams, masks, 64))
+
+    assert warnings(whole) == []
+    broken = [bodies[2] if k == 2 else m for k, m in enumerate(whole)]  # c2's mask misses the limb
+    said = warnings(broken)
+    assert any(w.startswith("view c2: its mask likely misses parts") for w in said), said
+    assert any("inside the hull" in w for w in said)

@@ -52,30 +52,62 @@ class Reconstruction:
 
 
 def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: float = 0.8) -> list[str]:
-    """Warn about views whose mask the hull carved by all views does not cover (bad calibration or mask).
+    """Warn about views whose mask the hull carved by all views does not cover (bad calibration or mask), and name
+    the likely cause.
 
-    With consistent cameras and masks the hull contains the person, so its projection covers every
-    view's mask; a view whose person pixels fall outside it disagrees with the others."""
-    centres = hull.centres()[hull.occupied.reshape(-1)]
-    if len(centres) == 0:
+    With consistent cameras and masks the hull contains the person, so its projection covers every view's mask; a
+    view whose person pixels fall outside it disagrees with the others. Often the cause is another view, whose mask
+    misses a part the others see (the hull loses it): with 3 views or more, the hull is carved again without each
+    view in turn, and the view whose absence makes the others' masks covered is named."""
+    if not hull.occupied.any():
         raise CaptureError("views: the masks do not agree on any common volume (visual hull is empty): "
                            "check the cameras and masks of " + ", ".join(views.names))
-    warnings = []
-    for name, cam, mask in zip(views.names, views.cameras, views.masks):
-        uv, z = cam.project(centres)
-        ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
-        proj = np.zeros(mask.shape, np.uint8)
-        proj[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
-        radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
-        proj = cv2.dilate(proj, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+    coverage = [_coverage(hull, cam, mask) for cam, mask in zip(views.cameras, views.masks)]
+    low = [k for k, c in enumerate(coverage) if c < min_coverage]
+    warnings = [f"view {views.names[k]}: only {coverage[k]:.0%} of its mask lies inside the hull carved by all views: "
+                "check its calibration and mask" for k in low]
+    if low and len(views.names) >= 3:
+        warnings += _likely_cause(views, hull, coverage, low, min_coverage)
+    for name, mask in zip(views.names, views.masks):
         person = mask > 127
-        coverage = float((proj[person] > 0).mean()) if person.any() else 0.0
-        if coverage < min_coverage:
-            warnings.append(f"view {name}: only {coverage:.0%} of its mask lies inside the hull carved by all views: "
-                            "check its calibration and mask")
         if person[0].any() or person[-1].any() or person[:, 0].any() or person[:, -1].any():
             warnings.append(f"view {name}: the person touches the image border; what lies outside the frame is carved away")
     return warnings
+
+
+def _coverage(hull: OccupancyGrid, cam, mask: np.ndarray) -> float:
+    """The share of the mask's person pixels that the hull's occupied voxels project onto."""
+    centres = hull.centres()[hull.occupied.reshape(-1)]
+    uv, z = cam.project(centres)
+    ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+    proj = np.zeros(mask.shape, np.uint8)
+    proj[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
+    radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
+    proj = cv2.dilate(proj, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+    person = mask > 127
+    return float((proj[person] > 0).mean()) if person.any() else 0.0
+
+
+def _likely_cause(views: PreparedViews, hull: OccupancyGrid, coverage: list[float], low: list[int],
+                  min_coverage: float) -> list[str]:
+    """The view without which the poorly covered views' masks are covered: its mask likely misses what they see."""
+    best, gain, best_cover = None, 0.0, {}
+    for k, name in enumerate(views.names):
+        rest = [i for i in range(len(views.names)) if i != k]
+        without = visual_hull([views.cameras[i] for i in rest], [views.masks[i] for i in rest], hull.resolution,
+                              bounds=(hull.lo, hull.hi), dilate=1)
+        others = [i for i in low if i != k]
+        if not others or not without.occupied.any():
+            continue
+        cover = {i: _coverage(without, views.cameras[i], views.masks[i]) for i in others}
+        mean_gain = float(np.mean([cover[i] - coverage[i] for i in others]))
+        if mean_gain > gain and min(cover.values()) >= min_coverage:
+            best, gain, best_cover = k, mean_gain, cover
+    if best is None:
+        return []
+    covered = ", ".join(f"{views.names[i]} {c:.0%}" for i, c in best_cover.items())
+    return [f"view {views.names[best]}: its mask likely misses parts the other views see (carved without it, their "
+            f"masks are covered: {covered}); check that mask first"]
 
 
 def size_warnings(capture: SubjectCapture, names: list[str], ratio: float = 2.0) -> list[str]:
