@@ -31,6 +31,7 @@ def test_the_hull_holds_a_tall_person_far_from_the_origin():
         idx = np.floor((end - hull.lo) / (hull.hi - hull.lo) * hull.resolution).astype(int)
         assert (idx >= 0).all() and (idx < hull.resolution).all() and hull.occupied[tuple(idx)], end
     assert (hull.hi - hull.lo).max() < 2 * 1.4 + 1.0  # the cube is fitted to the person, not the 5 m search
+    assert np.linalg.norm((hull.hi + hull.lo) / 2 - centre) < 0.3
     assert not hull.occupied[0].any() and not hull.occupied[-1].any()  # nothing reaches the cube's faces
 
 

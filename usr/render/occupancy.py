@@ -24,6 +24,7 @@ from usr.io.cameras import Camera
 
 SEARCH_HALF_SIDE = 2.5  # metres: the coarse hull's cube around the person's centre (doubled while the hull touches it)
 SEARCH_RESOLUTION = 32
+MIN_SIDE = 2.4  # metres: the carving cube is never smaller (the hull's voxel size, hence its tightness, stays as it was)
 
 
 @dataclass
@@ -81,7 +82,8 @@ def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int 
                 ) -> tuple[np.ndarray, np.ndarray]:
     """A cube holding the person: where the rays through the masks' centres meet, a coarse hull in a cube of half
     side SEARCH_HALF_SIDE around it (doubled while the hull reaches the cube's faces), its occupied box padded by
-    `pad_voxels` coarse voxels, made cubic."""
+    `pad_voxels` coarse voxels, made cubic and at least MIN_SIDE (the v1 field's rendering and the fine-tune learn
+    "outside" from rays that meet the hull's voxels: a finer hull around a small person left too few)."""
     seen = [(cam, mask_centre(mask)) for cam, mask in zip(cameras, masks)]
     seen = [(cam, c) for cam, c in seen if c is not None]
     centre = nearest_point_to_rays([c for c, _ in seen], np.array([p for _, p in seen])) if len(seen) >= 2 \
@@ -99,7 +101,7 @@ def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int 
     voxel = 2 * half / SEARCH_RESOLUTION
     box_lo = lo + (idx.min(0) - pad_voxels) * voxel
     box_hi = lo + (idx.max(0) + 1 + pad_voxels) * voxel
-    middle, side = (box_lo + box_hi) / 2, float((box_hi - box_lo).max())
+    middle, side = (box_lo + box_hi) / 2, max(MIN_SIDE, float((box_hi - box_lo).max()))
     return middle - side / 2, middle + side / 2
 
 
