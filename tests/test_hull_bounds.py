@@ -56,3 +56,15 @@ def test_a_mask_missing_a_part_the_others_see_is_named_and_consistent_masks_are_
     said = warnings(broken)
     assert any(w.startswith("view c2: its mask likely misses parts") for w in said), said
     assert any("inside the hull" in w for w in said)
+
+
+def test_masks_that_never_close_give_the_last_search_cube():
+    from usr.render.occupancy import SEARCH_HALF_SIDE, SEARCH_RESOLUTION, hull_bounds
+
+    size, cams = 96, []
+    for k, a in enumerate((0.2, 1.9, 3.6, 5.0)):  # far cameras, every pixel "person": the hull reaches every cube's faces
+        R, t = look_at(np.array([30 * np.sin(a), 0.8, 30 * np.cos(a)]), np.zeros(3))
+        cams.append(Camera(f"c{k}", size, size, np.array([[70.0, 0, size / 2], [0, 70.0, size / 2], [0, 0, 1]]), R, t))
+    lo, hi = hull_bounds(cams, [np.full((size, size), 255, np.uint8)] * 4, pad_voxels=1, attempts=3)
+    last = 2 * SEARCH_HALF_SIDE * 4  # the third cube's side
+    assert np.allclose(hi - lo, last + 2 * last / SEARCH_RESOLUTION)

@@ -98,7 +98,7 @@ def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int 
         if idx.min() > 0 and idx.max() < SEARCH_RESOLUTION - 1:
             break
         half *= 2
-    voxel = 2 * half / SEARCH_RESOLUTION
+    voxel = (hi - lo) / SEARCH_RESOLUTION  # of the cube last carved (`half` is doubled past it when it never fit)
     box_lo = lo + (idx.min(0) - pad_voxels) * voxel
     box_hi = lo + (idx.max(0) + 1 + pad_voxels) * voxel
     middle, side = (box_lo + box_hi) / 2, max(MIN_SIDE, float((box_hi - box_lo).max()))
