@@ -62,7 +62,8 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
     if not hull.occupied.any():
         raise CaptureError("views: the masks do not agree on any common volume (visual hull is empty): "
                            "check the cameras and masks of " + ", ".join(views.names))
-    coverage = [_coverage(hull, cam, mask) for cam, mask in zip(views.cameras, views.masks)]
+    occupied = _occupied_centres(hull)
+    coverage = [_coverage(occupied, hull.voxel, cam, mask) for cam, mask in zip(views.cameras, views.masks)]
     low = [k for k, c in enumerate(coverage) if c < min_coverage]
     warnings = [f"view {views.names[k]}: only {coverage[k]:.0%} of its mask lies inside the hull carved by all views: "
                 "check its calibration and mask" for k in low]
@@ -75,14 +76,18 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
     return warnings
 
 
-def _coverage(hull: OccupancyGrid, cam, mask: np.ndarray) -> float:
-    """The share of the mask's person pixels that the hull's occupied voxels project onto."""
-    centres = hull.centres()[hull.occupied.reshape(-1)]
+def _occupied_centres(hull: OccupancyGrid) -> np.ndarray:
+    return hull.centres()[hull.occupied.reshape(-1)]
+
+
+def _coverage(centres: np.ndarray, voxel: float, cam, mask: np.ndarray) -> float:
+    """The share of the mask's person pixels that a hull's occupied voxels (their `centres`, `voxel` wide) project
+    onto."""
     uv, z = cam.project(centres)
     ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
     proj = np.zeros(mask.shape, np.uint8)
     proj[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
-    radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
+    radius = int(np.ceil(cam.K[0, 0] * voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
     proj = cv2.dilate(proj, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     person = mask > 127
     return float((proj[person] > 0).mean()) if person.any() else 0.0
@@ -93,13 +98,16 @@ def _likely_cause(views: PreparedViews, hull: OccupancyGrid, coverage: list[floa
     """The view without which the poorly covered views' masks are covered: its mask likely misses what they see."""
     best, gain, best_cover = None, 0.0, {}
     for k, name in enumerate(views.names):
+        others = [i for i in low if i != k]
+        if not others:
+            continue
         rest = [i for i in range(len(views.names)) if i != k]
         without = visual_hull([views.cameras[i] for i in rest], [views.masks[i] for i in rest], hull.resolution,
                               bounds=(hull.lo, hull.hi), dilate=1)
-        others = [i for i in low if i != k]
-        if not others or not without.occupied.any():
+        if not without.occupied.any():
             continue
-        cover = {i: _coverage(without, views.cameras[i], views.masks[i]) for i in others}
+        occupied = _occupied_centres(without)
+        cover = {i: _coverage(occupied, without.voxel, views.cameras[i], views.masks[i]) for i in others}
         mean_gain = float(np.mean([cover[i] - coverage[i] for i in others]))
         if mean_gain > gain and min(cover.values()) >= min_coverage:
             best, gain, best_cover = k, mean_gain, cover
