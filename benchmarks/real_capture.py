@@ -73,12 +73,15 @@ def import_all(capture: Path, frame: int, work: Path, wanted: tuple[str, ...] = 
     reference_masks = capture / REFERENCE.format(frame=frame)
     if "reference" in wanted and reference_masks.is_dir():
         subjects["reference"] = work / "reference"
-        import_video_rig(calib, list_videos([capture]), frame, subjects["reference"], progress=notify)
+        if "clean-plate" in subjects:  # the frame is imported already: only the masks differ
+            shutil.copytree(subjects["clean-plate"], subjects["reference"])
+        else:
+            import_video_rig(calib, list_videos([capture]), frame, subjects["reference"], progress=notify)
         (subjects["reference"] / "masks").mkdir(exist_ok=True)
         for name in json.loads((subjects["reference"] / "cameras.json").read_text())["cameras"]:
             name = name["name"]
             shutil.copyfile(reference_masks / f"{name}.png", subjects["reference"] / "masks" / f"{name}.png")
-    return subjects
+    return {k: v for k, v in subjects.items() if k in wanted}  # the parser's masks start from the plate's
 
 
 def main() -> None:
