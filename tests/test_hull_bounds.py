@@ -36,8 +36,8 @@ def test_the_hull_holds_a_tall_person_far_from_the_origin():
 
 
 def test_a_mask_missing_a_part_the_others_see_is_named_and_consistent_masks_are_quiet():
-    from tests.test_silhouette_fill import masks_of
     from tests.test_model import look_at as ring_camera
+    from tests.test_silhouette_fill import masks_of
     from usr.prepared_views import PreparedViews
     from usr.reconstruct import check_consistency
 
@@ -62,7 +62,8 @@ def test_masks_that_never_close_give_the_last_search_cube():
     from usr.render.occupancy import SEARCH_HALF_SIDE, SEARCH_RESOLUTION, hull_bounds
 
     size, cams = 96, []
-    for k, a in enumerate((0.2, 1.9, 3.6, 5.0)):  # far cameras, every pixel "person": the hull reaches every cube's faces
+    # far cameras, every pixel "person": the hull reaches every search cube's faces
+    for k, a in enumerate((0.2, 1.9, 3.6, 5.0)):
         R, t = look_at(np.array([30 * np.sin(a), 0.8, 30 * np.cos(a)]), np.zeros(3))
         cams.append(Camera(f"c{k}", size, size, np.array([[70.0, 0, size / 2], [0, 70.0, size / 2], [0, 0, 1]]), R, t))
     lo, hi = hull_bounds(cams, [np.full((size, size), 255, np.uint8)] * 4, pad_voxels=1, attempts=3)

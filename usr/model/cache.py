@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from usr.geometry.rays import nearest_point_to_rays
 from usr.io.atomic import atomic_dir
 from usr.io.cameras import Camera
 from usr.io.points_file import read_points
 from usr.io.subject_folder import read_subject
-from usr.geometry.rays import nearest_point_to_rays
 from usr.model.encode import FrozenBackbone, camera_tensors, pad_views
 from usr.model.views import ViewStack
 from usr.prepared_views import prepare_views
