@@ -56,6 +56,12 @@ def test_a_mask_missing_a_part_the_others_see_is_named_and_consistent_masks_are_
     said = warnings(broken)
     assert any(w.startswith("view c2: its mask likely misses parts") for w in said), said
     assert any("inside the hull" in w for w in said)
+    head, foot = (np.array([-0.1, 0.75, 0.0]), 0.2), (np.array([0.15, -0.75, 0.1]), 0.2)  # seen by every view
+    whole = masks_of([body, head, foot], cams)
+    two = masks_of([body, foot], cams)[:1] + whole[1:2] + masks_of([body, head], cams)[2:3] + whole[3:]
+    said = warnings(two)  # c0 misses the head, c2 the foot: both are named, one per round
+    named = {w.split(":")[0] for w in said if "likely misses" in w}
+    assert named == {"view c0", "view c2"}, said
 
 
 def test_masks_that_never_close_give_the_last_search_cube():
