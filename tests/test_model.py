@@ -242,18 +242,18 @@ def test_a_warm_start_adds_the_body_prior_input_without_changing_the_model(tmp_p
     assert voluminous.decoder_volume.weight.grad.abs().sum() > 0
 
 
-def test_pixel_codes_made_once_per_pixel_give_what_the_per_point_layer_gives():
+def test_kept_projected_maps_and_volume_give_what_the_model_computes_alone():
     cams, images, masks = sphere_views()
     config = ModelConfig(work_size=64, pixel_dim=8, view_dim=16, hidden=32, volume=5)
     stack = encode_views(FrozenBackbone(config.backbone, config.strides), cams, images, masks)
     model = ReconModel(config).eval()
     p = torch.tensor(np.random.default_rng(3).uniform(-0.6, 0.6, (50, 3)), dtype=torch.float32)
     with torch.no_grad():
-        codes = model.pixel_code_maps(model.project_maps(stack.maps))
-        fast = model(p, stack, volume=model.feature_volume(stack, codes), pixel_codes=codes)
-        slow = model(p, stack)
+        projected = model.project_maps(stack.maps)
+        kept = model(p, stack, projected=projected, volume=model.feature_volume(stack, projected))
+        alone = model(p, stack)
     for head in ("sdf", "labels", "body_sdf"):
-        assert torch.allclose(fast[head], slow[head], atol=1e-5), head
+        assert torch.allclose(kept[head], alone[head], atol=1e-5), head
 
 
 def test_the_feature_volume_reads_a_linear_code_back_exactly_anywhere_in_its_cube():

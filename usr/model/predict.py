@@ -44,12 +44,12 @@ class Predictor:
         `body_prior` model (usr.model.prior)."""
         model = self.model.eval()
         with torch.no_grad():
-            pixel_codes = model.pixel_code_maps(model.project_maps(stack.maps))
-            volume = model.feature_volume(stack, pixel_codes) if model.volume is not None else None
+            projected = model.project_maps(stack.maps)
+            volume = model.feature_volume(stack, projected) if model.volume is not None else None
 
         @torch.no_grad()
         def sdf(points: Tensor) -> Tensor:
-            return model(points, stack, None if body is None else body(points), volume=volume,
-                         pixel_codes=pixel_codes)[head]
+            return model(points, stack, None if body is None else body(points), projected=projected,
+                         volume=volume)[head]
 
         return sdf
