@@ -137,7 +137,7 @@ def recon_section(results: list[dict]) -> list[str]:
     for r in results:
         level = f" (surface level {r['surface_level']:+.3f})" if r.get("surface_level") is not None else ""
         lines += [f"`{r['_file']}` — {len(r['subjects'])} subjects, mesh resolution {r['resolution']}, checkpoint: "
-                  f"{r['checkpoint']}{level}, {r['date']}", "",
+                  f"{r['checkpoint']}{level}, {r['date']}" + (f". {r['note']}" if r.get("note") else ""), "",
                   *recon_rows(r), ""]
     return lines
 
