@@ -74,7 +74,7 @@ def import_video(
         from usr.parsing.train import load_parser
 
         net, _ = load_parser(DEFAULT_PARSER)
-        refine = lambda image, mask: repair_with_parser(image, mask, net)  # noqa: E731
+        refine = lambda image, mask, moved: repair_with_parser(image, mask, net, moved=moved)  # noqa: E731
     notes: list[str] = []
     try:
         with stage_bar("importing") as progress:

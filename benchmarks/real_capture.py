@@ -57,19 +57,26 @@ def import_all(capture: Path, frame: int, work: Path, wanted: tuple[str, ...] = 
     subjects = {}
     if {"clean-plate", "clean-plate+parser"} & set(wanted):
         subjects["clean-plate"] = work / "clean-plate"
-        import_video_rig(calib, list_videos([capture]), frame, subjects["clean-plate"], masks="clean-plate",
-                         progress=notify)
-    if "clean-plate+parser" in wanted:
-        from usr.parsing.mask_repair import repair_with_parser
-        from usr.parsing.predict import DEFAULT_PARSER
-        from usr.parsing.train import load_parser
+        repaired, refine = [], None
+        if "clean-plate+parser" in wanted:  # repaired during the import: the clip's motion map is at hand there
+            from usr.parsing.mask_repair import repair_with_parser
+            from usr.parsing.predict import DEFAULT_PARSER
+            from usr.parsing.train import load_parser
 
-        refined = subjects["clean-plate+parser"] = work / "clean-plate+parser"
-        shutil.copytree(subjects["clean-plate"], refined)
-        net, _ = load_parser(DEFAULT_PARSER)
-        cap = read_subject(refined)
-        for name, image, mask in zip(cap.camera_names, cap.images, cap.masks):
-            (refined / "masks" / f"{name}.png").write_bytes(png_bytes(repair_with_parser(image, mask, net)))
+            net, _ = load_parser(DEFAULT_PARSER)
+
+            def refine(image, mask, moved):
+                repaired.append(repair_with_parser(image, mask, net, moved=moved))
+                return mask
+
+        import_video_rig(calib, list_videos([capture]), frame, subjects["clean-plate"], masks="clean-plate",
+                         progress=notify, refine_mask=refine)
+        if repaired:
+            refined = subjects["clean-plate+parser"] = work / "clean-plate+parser"
+            shutil.copytree(subjects["clean-plate"], refined)
+            names = [c["name"] for c in json.loads((refined / "cameras.json").read_text())["cameras"]]
+            for name, mask in zip(names, repaired, strict=True):
+                (refined / "masks" / f"{name}.png").write_bytes(png_bytes(mask))
     reference_masks = capture / REFERENCE.format(frame=frame)
     if "reference" in wanted and reference_masks.is_dir():
         subjects["reference"] = work / "reference"
@@ -111,6 +118,9 @@ def main() -> None:
     reference = subjects.get(truth_name) or import_all(args.capture, args.frame, work / "truth",
                                                        (truth_name,))[truth_name]
     cameras = read_subject(reference, load_images=False).camera_names
+    mask_iou = {masks: masks_against(subject, reference) for masks, subject in subjects.items() if has_reference}
+    for masks, per_view in mask_iou.items():
+        print(f"mask IoU vs the reference, {masks}: " + ", ".join(f"{c} {v:.3f}" for c, v in per_view.items()), flush=True)
     rows, renders = [], {}
     for held in cameras:
         inputs = [c for c in cameras if c != held]
@@ -148,7 +158,7 @@ def main() -> None:
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
         "reference_masks": truth_name, "checkpoint": str(args.checkpoint or "embedded default"),
         "silhouette_fill": args.silhouette_fill,
-        "import_seconds": import_s, "summary": summary, "runs": rows, "note": args.note,
+        "import_seconds": import_s, "summary": summary, "runs": rows, "note": args.note, "mask_iou": mask_iou,
         "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
                     f"--methods {' '.join(args.methods)} --masks {' '.join(subjects)} --out {args.out} "
                     f"--picture {args.picture}"), "picture": str(args.picture),
@@ -156,6 +166,16 @@ def main() -> None:
     }
     write_json_atomic(args.out, result)
     print(json.dumps(summary, indent=1))
+
+
+def masks_against(subject: Path, reference: Path) -> dict[str, float]:
+    """Per camera, the IoU of the subject's person mask with the reference mask."""
+    mine, truth = read_subject(subject), read_subject(reference)
+    out = {}
+    for name in truth.camera_names:
+        a, b = mine.masks[mine.index(name)] > 127, truth.masks[truth.index(name)] > 127
+        out[name] = float((a & b).sum() / max((a | b).sum(), 1))
+    return out
 
 
 def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str], masks: str):

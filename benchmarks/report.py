@@ -210,7 +210,8 @@ def real_capture_section(results: list[dict]) -> list[str]:
                   "holding a lunge on a lab platform, one arm up): each camera is held out in turn and the other three",
                   f"reconstruct (checkpoint: {r.get('checkpoint', 'the v1 field')}). The held-out silhouette and the person pixels of PSNR are "
                   f"{about_truth}, for every row alike. `clean-plate` = masks by subtraction of a plate estimated",
-                  "from the clip; `clean-plate+parser` = those masks repaired by the parser (GrabCut). Means over the 4",
+                  "from the clip; `clean-plate+parser` = those masks repaired by the parser and, when the plate came",
+                  "from the clip, its motion map (GrabCut over the union of the cues, usr/parsing/mask_repair.py). Means over the 4",
                   f"hold-outs; seconds = reconstruction stages at {r['resolution']}³ (import of the frame: "
                   f"{r['import_seconds']:.0f} s, the plate estimation included when a clean-plate row is there). "
                   + {True: "Silhouette fill on (docs/model.md).", False: "Silhouette fill off."}.get(
@@ -222,6 +223,12 @@ def real_capture_section(results: list[dict]) -> list[str]:
             cell = lambda k, fmt: fmt.format(row[k]) if row.get(k) is not None else "–"  # noqa: E731
             lines.append(f"| {name} | {cell('psnr', '{:.2f}')} | {cell('ssim', '{:.3f}')} | "
                          f"{cell('silhouette_iou', '{:.3f}')} | {cell('seconds', '{:.1f}')} |")
+        if r.get("mask_iou"):
+            names = sorted({c for per_view in r["mask_iou"].values() for c in per_view})
+            lines += ["", "Input masks against the reference masks (IoU per view):", "",
+                      "| masks | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+            lines += [f"| {m} | " + " | ".join(f"{v.get(c, float('nan')):.3f}" for c in names) + " |"
+                      for m, v in r["mask_iou"].items()]
         lines += ["", f"![held-out views]({Path(r['picture']).relative_to('docs')})", ""]
     return lines
 

@@ -85,3 +85,25 @@ def test_plate_of_another_size_is_named(tmp_path):
     write_video(video, frames())
     with pytest.raises(CaptureError, match="cam03.avi: clean plate: plate is 80x60"):
         mask_from_video(video, 5, frames()[5], plate=np.zeros((60, 80, 3), np.uint8))
+
+
+def test_a_figure_that_stood_still_most_of_the_clip_is_a_ghost_that_the_motion_share_marks():
+    from usr.io.clean_plate import motion_share
+
+    bg = background()
+    clip = []
+    for t in range(N):  # still at x = 60 for 28 frames, then walks away to the right
+        f = bg.copy()
+        x = 60 if t < 28 else 60 + 8 * (t - 27)
+        f[30:100, x:x + 25] = (230, 60, 90)
+        clip.append(f)
+    clip = np.stack(clip)
+    plate = estimate_plate(clip, PlateConfig(still_window=2))
+    figure = np.zeros((H, W), bool)
+    figure[30:100, 60:85] = True
+    assert (person_mask(clip[10], plate)[figure] > 0).mean() < 0.3  # the plate took the figure in: a ghost
+    moved = motion_share(clip, plate)
+    assert moved[figure].mean() > 0.15  # the figure was away from there in some frames
+    never = np.ones((H, W), bool)
+    never[25:105, 55:] = False  # where the figure never went
+    assert moved[never].max() < 0.05

@@ -67,3 +67,32 @@ def test_grabcut_recovers_the_ghost_of_a_still_torso_and_drops_the_parsers_clutt
     assert iou(rough, truth) < 0.6
     assert iou(parser, truth) < 0.8
     assert iou(refined, truth) > 0.9
+
+
+def test_the_clip_motion_brings_back_a_ghost_leg_the_plate_lost_and_keeps_the_parsers_clutter_out():
+    from usr.parsing.mask_repair import fuse_person_cues
+
+    rng = np.random.default_rng(1)
+    h, w = 240, 200
+    tiles = rng.choice(np.array([[40, 60, 150], [90, 90, 90], [30, 30, 40]], np.uint8), size=(h // 8, w // 8))
+    image = np.repeat(np.repeat(tiles, 8, 0), 8, 1)
+    truth = np.zeros((h, w), bool)
+    truth[30:140, 80:120] = True  # torso
+    truth[140:220, 82:98] = True  # the standing leg
+    truth[140:200, 104:140] = True  # the other leg, stretched out
+    image[truth] = (215, 165, 135)
+    clutter = np.zeros((h, w), bool)
+    clutter[150:230, 20:70] = True  # a chair beside the standing leg, the parser calls it person
+    image[clutter] = (200, 120, 90)
+    image = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    rough = truth.copy()
+    rough[140:220, 82:98] = False  # the standing leg stood still while the plate was estimated: a ghost
+    parser = (truth | clutter).astype(np.float32)
+    moved = np.zeros((h, w), np.float32)
+    moved[25:225, 75:145] = 0.4  # the person passed there during the clip, never over the chair
+    iou = lambda a, b: (a & b).sum() / (a | b).sum()  # noqa: E731
+    fused = fuse_person_cues(image, rough.astype(np.uint8) * 255, parser, moved=moved) > 127
+    assert iou(rough, truth) < 0.85
+    assert iou(parser > 0.5, truth) < 0.7
+    assert iou(fused, truth) > 0.9, iou(fused, truth)
+    assert fused[clutter].mean() < 0.05

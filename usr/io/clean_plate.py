@@ -30,6 +30,7 @@ class PlateConfig:
     min_threshold: float = 18.0  # RGB distance (0..441) below which a pixel is background, whatever Otsu says
     max_threshold: float = 60.0
     min_area: float = 0.002  # fraction of the image below which a mask counts as empty
+    moved_distance: float = 25.0  # RGB distance from the plate above which a frame's pixel counts as moved
 
 
 def read_clip(video: Path, centre: int, count: int) -> np.ndarray:
@@ -120,11 +121,45 @@ def fill_holes(fg: np.ndarray) -> np.ndarray:
     return (fg.astype(bool) | holes).astype(np.uint8)
 
 
+def motion_share(frames: np.ndarray, plate: np.ndarray, config: PlateConfig = PlateConfig()) -> np.ndarray:
+    """Per pixel, the share of the clip's frames (N, H, W, 3) that differ from the plate (H, W, 3) by more than
+    `config.moved_distance` (computed at half size): where the person passed during the clip. A part of the person
+    that the plate took in (a ghost: it matches the plate in the chosen frame) was still away from there in some
+    frames, while the room around the person, which the person never covered, stays near 0."""
+    h, w = plate.shape[:2]
+    small = (w // 2, h // 2)
+    ref = cv2.resize(plate, small, interpolation=cv2.INTER_AREA).astype(np.float32)
+    moved = np.zeros(small[::-1], np.float32)
+    for f in frames:
+        d = cv2.resize(f, small, interpolation=cv2.INTER_AREA).astype(np.float32) - ref
+        moved += np.sqrt((d * d).sum(-1)) > config.moved_distance
+    return cv2.resize(moved / len(frames), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass(frozen=True)
+class FrameMask:
+    """A frame's clean-plate mask (uint8 0/255) and, when the plate was estimated from the clip, its
+    `motion_share` map (None for an empty-set plate: nothing there is a ghost)."""
+
+    mask: np.ndarray
+    moved: np.ndarray | None
+
+
 def mask_from_video(video: Path, frame: int, image: np.ndarray, plate: np.ndarray | None = None,
                     config: PlateConfig = PlateConfig()) -> np.ndarray:
     """Mask of `image` (frame `frame` of `video`); the plate is estimated from the clip around it unless given."""
+    return mask_and_motion(video, frame, image, plate, config).mask
+
+
+def mask_and_motion(video: Path, frame: int, image: np.ndarray, plate: np.ndarray | None = None,
+                    config: PlateConfig = PlateConfig()) -> FrameMask:
+    """`mask_from_video`, with the clip's motion share when the plate is estimated from it."""
+    moved = None
     if plate is None:
-        plate = estimate_plate(read_clip(video, frame, config.clip), config)
+        frames = read_clip(video, frame, config.clip)
+        plate = estimate_plate(frames, config)
+        moved = motion_share(frames, plate, config)
+        del frames
     elif plate.shape != image.shape:
         raise CaptureError(problem(video, "clean plate", f"plate is {plate.shape[1]}x{plate.shape[0]}, "
                                    f"the frame {image.shape[1]}x{image.shape[0]}"))
@@ -132,4 +167,4 @@ def mask_from_video(video: Path, frame: int, image: np.ndarray, plate: np.ndarra
     if (mask > 0).mean() < config.min_area:
         raise CaptureError(problem(video, "mask", "clean-plate subtraction found no person in this frame "
                                    "(static person? give --clean-plates with images of the empty set)"))
-    return mask
+    return FrameMask(mask, moved)

@@ -10,7 +10,7 @@ import numpy as np
 
 from usr.io.cameras import Camera
 from usr.io.capture import SubjectCapture
-from usr.io.clean_plate import mask_from_video
+from usr.io.clean_plate import FrameMask, mask_and_motion
 from usr.io.errors import CaptureError, problem
 from usr.io.images import IMAGE_SUFFIXES, read_image
 from usr.io.opencv_calib import read_opencv_toml, to_project_world
@@ -75,8 +75,9 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
     `masks="clean-plate"` adds person masks by background subtraction (usr.io.clean_plate): against the
     images of the empty set in `clean_plates` (named like the cameras) when given, else against a plate
     estimated from the clip around the frame. `notes` (if given) receives remarks such as accepted
-    codec-padding size differences; `progress` hears each camera as it starts; `refine_mask(image, mask)`
-    (if given) improves each clean-plate mask (usr.parsing.mask_repair with the parser)."""
+    codec-padding size differences; `progress` hears each camera as it starts; `refine_mask(image, mask, moved)`
+    (if given) improves each clean-plate mask (usr.parsing.mask_repair with the parser); `moved` is the clip's
+    motion share (usr.io.clean_plate.motion_share), None with an empty-set plate."""
     if masks not in ("none", "clean-plate"):
         raise ValueError(f"masks={masks!r}: expected 'none' or 'clean-plate'")
     calib, out = Path(calib), Path(out)
@@ -102,9 +103,8 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
         mask = None
         if masks == "clean-plate":
             try:
-                mask = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
-                if refine_mask is not None:
-                    mask = refine_mask(img, mask)
+                found = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
+                mask = found.mask if refine_mask is None else refine_mask(img, found.mask, found.moved)
             except CaptureError as exc:
                 problems += exc.problems
                 continue
@@ -126,14 +126,14 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
     return capture
 
 
-def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, plates: Path | None) -> np.ndarray:
+def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, plates: Path | None) -> FrameMask:
     plate = None
     if plates is not None:
         found = [p for p in sorted(Path(plates).glob(f"{camera}.*")) if p.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
             raise CaptureError(problem(Path(plates), camera, f"no clean plate {camera}.png/.jpg for this camera"))
         plate = read_image(found[0])
-    return mask_from_video(video, frame, image, plate)
+    return mask_and_motion(video, frame, image, plate)
 
 
 def list_videos(spec: list[Path]) -> list[Path]:

@@ -6,6 +6,12 @@ skin and clothes but, on a cluttered real set, also furniture. Each is right whe
 GrabCut (OpenCV) decides, on a crop around the person: pixels both call person seed the person's colour
 model, pixels far from the rough mask are background, the rest is labelled by colour and contrast —
 skin next to the limbs that did move is then recovered as person, the room next to it is not.
+
+With a plate estimated from the clip, a third cue tells a ghost from the room: the clip's motion share
+(usr.io.clean_plate.motion_share). The person passed over a ghost during the clip, never over the room around
+it; so the parser's person pixels where something moved join the rough mask as the candidate, the parser sees a
+wider window (a standing foot outside the rough mask's window is in view), and GrabCut searches around the
+candidate — the union of the cues, not a band around the plate's mask alone.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ class MaskRepairConfig:
     search_margin: float = 0.08  # band (fraction of the work size) around the rough mask (holes filled) searched
     iterations: int = 5
     crop_fill: float = 0.75  # the person's box fills this much of the crop the parser sees
+    context_fill: float = 0.5  # with a motion map: the rough mask's box fills this much of the parser's window
+    candidate_prob: float = 0.7  # with a motion map: parser person probability that joins the candidate …
+    moved_share: float = 0.15  # … where at least this share of the clip's frames moved
 
 
 def person_window(mask: np.ndarray, fill: float) -> tuple[int, int, int, int] | None:
@@ -39,16 +48,19 @@ def person_window(mask: np.ndarray, fill: float) -> tuple[int, int, int, int] | 
     return max(0, int(cy - half)), min(h, int(np.ceil(cy + half))), max(0, int(cx - half)), min(w, int(np.ceil(cx + half)))
 
 
-def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray, config: MaskRepairConfig = MaskRepairConfig()
-                   ) -> np.ndarray:
-    """uint8 0/255 mask: GrabCut on image (H×W×3 uint8) seeded by a rough 0/255 mask and a person probability map."""
+def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray, config: MaskRepairConfig = MaskRepairConfig(),
+                   candidate: np.ndarray | None = None) -> np.ndarray:
+    """uint8 0/255 mask: GrabCut on image (H×W×3 uint8) seeded by a rough 0/255 mask and a person probability map;
+    with a `candidate` (bool, the union of the cues) the search is a band around it and it is the probable person,
+    else a band around the rough mask, where the rough mask and the parser's person are the probable person."""
     rough = rough > 127
     band = max(3, int(round(config.search_margin * max(rough.shape))) | 1)
-    near = cv2.dilate(fill_holes(rough.astype(np.uint8)), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (band, band))) > 0
     parser = person_prob > 0.5
+    around = (rough | candidate) if candidate is not None else rough
+    near = cv2.dilate(fill_holes(around.astype(np.uint8)), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (band, band))) > 0
     seeds = np.full(rough.shape, cv2.GC_BGD, np.uint8)
     seeds[near] = cv2.GC_PR_BGD
-    seeds[near & (parser | rough)] = cv2.GC_PR_FGD
+    seeds[near & ((rough | candidate) if candidate is not None else (parser | rough))] = cv2.GC_PR_FGD
     sure = cv2.erode((rough & parser).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     seeds[sure] = cv2.GC_FGD
     if not sure.any() or (seeds == cv2.GC_BGD).sum() == 0:
@@ -58,19 +70,36 @@ def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray
     return (((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)) * 255).astype(np.uint8)
 
 
-def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRepairConfig = MaskRepairConfig()) -> np.ndarray:
-    """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser: returns uint8 0/255."""
-    window = person_window(rough, config.crop_fill)
+def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRepairConfig = MaskRepairConfig(),
+                       moved: np.ndarray | None = None) -> np.ndarray:
+    """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser: returns uint8 0/255.
+    `moved`: the clip's motion share (H×W, usr.io.clean_plate.motion_share) when the plate came from the clip."""
+    window = person_window(rough, config.crop_fill if moved is None else config.context_fill)
     if window is None:
         return rough
     y0, y1, x0, x1 = window
-    crop, rough_crop = image[y0:y1, x0:x1], rough[y0:y1, x0:x1]
-    person_prob = 1.0 - parse_probabilities(net, crop)[..., BACKGROUND]
-    scale = config.work_size / max(crop.shape[:2])
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = grabcut_person(cv2.resize(crop, size, interpolation=cv2.INTER_AREA),
-                           cv2.resize(rough_crop, size, interpolation=cv2.INTER_NEAREST),
-                           cv2.resize(person_prob, size, interpolation=cv2.INTER_LINEAR), config)
+    person_prob = np.zeros(rough.shape, np.float32)
+    person_prob[y0:y1, x0:x1] = 1.0 - parse_probabilities(net, image[y0:y1, x0:x1])[..., BACKGROUND]
+    return fuse_person_cues(image, rough, person_prob, config, moved)
+
+
+def fuse_person_cues(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray,
+                     config: MaskRepairConfig = MaskRepairConfig(), moved: np.ndarray | None = None) -> np.ndarray:
+    """The person mask (uint8 0/255) from a rough 0/255 mask, the parser's person probability (H×W, 0 outside the
+    window it saw) and, if given, the clip's motion share: GrabCut on a crop around the candidate at `work_size`."""
+    candidate = None
+    if moved is not None:
+        joined = (rough > 127) | ((person_prob > config.candidate_prob) & (moved > config.moved_share))
+        candidate = fill_holes(main_component(joined.astype(np.uint8), min_fraction=0.15)) > 0
+    window = person_window(rough if candidate is None else candidate.astype(np.uint8) * 255, config.crop_fill)
+    if window is None:
+        return rough
+    y0, y1, x0, x1 = window
+    scale = config.work_size / max(y1 - y0, x1 - x0)
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    small = lambda a, how=cv2.INTER_NEAREST: cv2.resize(a[y0:y1, x0:x1], size, interpolation=how)  # noqa: E731
+    cut = grabcut_person(small(image, cv2.INTER_AREA), small(rough), small(person_prob, cv2.INTER_LINEAR), config,
+                         None if candidate is None else small(candidate.astype(np.uint8)) > 0)
     full = np.zeros(rough.shape, np.uint8)
-    full[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) > 127
+    full[y0:y1, x0:x1] = cv2.resize(cut, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) > 127
     return fill_holes(main_component(full, min_fraction=0.15)) * 255
