@@ -130,6 +130,7 @@ def _carve(cameras: list[Camera], masks: list[np.ndarray], lo: np.ndarray, hi: n
     half_diag = 0.5 * np.sqrt(3) * float((hi - lo).max()) / resolution
     for cam, mask in zip(cameras, masks):
         uv, z = cam.project(pts)
+        uv = np.nan_to_num(uv, nan=-1.0, posinf=-1.0, neginf=-1.0)  # points in a camera's plane: unseen
         u, v = np.round(uv[:, 0]).astype(int), np.round(uv[:, 1]).astype(int)
         vis = (z > 0) & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
         seen += vis
