@@ -97,3 +97,17 @@ def test_import_video_with_clean_plates_writes_masks(tmp_path):
     for rough, better in zip(cap.masks, refined):  # the parser adds what the plate missed, keeps what it found
         assert ((better > 0) & (rough > 0)).sum() >= 0.8 * (rough > 0).sum()
     assert subject_problems(tmp_path / "d") == []
+
+
+def test_the_import_says_when_much_of_a_mask_was_a_ghost_of_the_clip_plate():
+    from pathlib import Path
+
+    from usr.io.video import _ghost_note
+
+    final = np.zeros((40, 20), np.uint8)
+    final[5:35, 5:15] = 255
+    plate_mask = final.copy()
+    assert _ghost_note(Path("cam01.mp4"), plate_mask, final) == []
+    plate_mask[20:35] = 0  # the legs held still: the plate took them in
+    said = _ghost_note(Path("cam01.mp4"), plate_mask, final)
+    assert len(said) == 1 and said[0].startswith("cam01.mp4: 50% of the person matched the plate"), said

@@ -105,6 +105,8 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
             try:
                 found = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
                 mask = found.mask if refine_mask is None else refine_mask(img, found.mask, found.moved)
+                if notes is not None and found.moved is not None:
+                    notes.extend(_ghost_note(paths[source[i].name], found.mask, mask))
             except CaptureError as exc:
                 problems += exc.problems
                 continue
@@ -134,6 +136,17 @@ def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, p
             raise CaptureError(problem(Path(plates), camera, f"no clean plate {camera}.png/.jpg for this camera"))
         plate = read_image(found[0])
     return mask_and_motion(video, frame, image, plate)
+
+
+def _ghost_note(video: Path, plate_mask: np.ndarray, mask: np.ndarray, at_least: float = 0.05) -> list[str]:
+    """A note when the final mask holds much that the plate estimated from the clip took for background."""
+    person = mask > 127
+    ghost = float((person & (plate_mask <= 127)).sum() / max(person.sum(), 1))
+    if ghost < at_least:
+        return []
+    return [f"{video.name}: {ghost:.0%} of the person matched the plate estimated from the clip (held still there: "
+            "a ghost), put back from the parser and the clip's motion; for still poses an empty-set plate "
+            "(--clean-plates) is the reliable path"]
 
 
 def list_videos(spec: list[Path]) -> list[Path]:
