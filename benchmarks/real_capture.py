@@ -149,7 +149,8 @@ def main() -> None:
                                              for m in METRICS if any(r[m] is not None for r in sel)} | {"runs": len(sel)}
     from usr.viz import contact_sheet
 
-    sheet = contact_sheet(_picture_rows(reference, cameras, renders, args.methods, truth_name), captions=cameras,
+    shown = [m for m in ("clean-plate+parser", truth_name) if m in subjects] or list(subjects)[:1]
+    sheet = contact_sheet(_picture_rows(reference, cameras, renders, args.methods, shown), captions=cameras,
                           thumb_height=260,
                           title=f"{args.capture.name} frame {args.frame}: each camera held out, reconstructed from the other three")
     args.picture.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +179,9 @@ def masks_against(subject: Path, reference: Path) -> dict[str, float]:
     return out
 
 
-def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str], masks: str):
-    """Rows: the held-out photos, then each method's render (from `masks`) from the held-out camera."""
+def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str], masks: list[str]):
+    """Rows: the held-out photos, then each method's render from the held-out camera, for each input masks in
+    `masks`."""
     import cv2
 
     from usr.colour import render_mesh
@@ -188,13 +190,14 @@ def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: l
     cap = read_subject(reference)
     small = lambda img: cv2.resize(img, (img.shape[1] * 320 // img.shape[0], 320), interpolation=cv2.INTER_AREA)  # noqa: E731
     rows = [("held-out photo", [small(cap.images[cap.index(c)]) for c in cameras])]
-    for method in methods:
-        row = []
-        for c in cameras:
-            mesh, colours, _ = read_result(renders[(c, masks, method)])
-            rgb, _ = render_mesh(mesh, colours, cap.cameras[cap.index(c)])
-            row.append(small(rgb))
-        rows.append((method, row))
+    for which in masks:
+        for method in methods:
+            row = []
+            for c in cameras:
+                mesh, colours, _ = read_result(renders[(c, which, method)])
+                rgb, _ = render_mesh(mesh, colours, cap.cameras[cap.index(c)])
+                row.append(small(rgb))
+            rows.append((f"{method}\n{which} masks", row))
     return rows
 
 
