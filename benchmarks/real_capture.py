@@ -37,6 +37,7 @@ from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.images import png_bytes  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
+from usr.metrics.images import silhouette_iou  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 
@@ -172,11 +173,8 @@ def main() -> None:
 def masks_against(subject: Path, reference: Path) -> dict[str, float]:
     """Per camera, the IoU of the subject's person mask with the reference mask."""
     mine, truth = read_subject(subject), read_subject(reference)
-    out = {}
-    for name in truth.camera_names:
-        a, b = mine.masks[mine.index(name)] > 127, truth.masks[truth.index(name)] > 127
-        out[name] = float((a & b).sum() / max((a | b).sum(), 1))
-    return out
+    return {name: silhouette_iou(mine.masks[mine.index(name)], truth.masks[truth.index(name)])
+            for name in truth.camera_names}
 
 
 def _picture_rows(reference: Path, cameras: list[str], renders: dict, methods: list[str], masks: list[str]):

@@ -48,16 +48,22 @@ def test_a_person_who_fills_the_frame_is_not_cropped():
     assert np.allclose(views.cameras[0].K, capture.cameras[0].fit(120).K)
 
 
-def test_grabcut_recovers_the_ghost_of_a_still_torso_and_drops_the_parsers_clutter():
-    rng = np.random.default_rng(0)
-    h, w = 160, 160
+def tiled_room(rng: np.random.Generator, h: int, w: int, *painted: tuple[np.ndarray, tuple[int, int, int]]
+               ) -> np.ndarray:
+    """An h×w picture of a set tiled in three colours, the (mask, colour) regions painted on it, sensor noise."""
     tiles = rng.choice(np.array([[40, 60, 150], [90, 90, 90], [30, 30, 40]], np.uint8), size=(h // 8, w // 8))
     image = np.repeat(np.repeat(tiles, 8, 0), 8, 1)
+    for mask, colour in painted:
+        image[mask] = colour
+    return np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+
+
+def test_grabcut_recovers_the_ghost_of_a_still_torso_and_drops_the_parsers_clutter():
+    h, w = 160, 160
     truth = np.zeros((h, w), bool)
     truth[30:130, 60:100] = True  # torso + legs
     truth[40:50, 30:130] = True  # arms
-    image[truth] = (215, 165, 135)
-    image = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    image = tiled_room(np.random.default_rng(0), h, w, (truth, (215, 165, 135)))
     rough = truth.copy()
     rough[50:110, 62:98] = False  # the torso stood still while the plate was estimated: missing
     parser = truth.copy()
@@ -72,19 +78,14 @@ def test_grabcut_recovers_the_ghost_of_a_still_torso_and_drops_the_parsers_clutt
 def test_the_clip_motion_brings_back_a_ghost_leg_the_plate_lost_and_keeps_the_parsers_clutter_out():
     from usr.parsing.mask_repair import fuse_person_cues
 
-    rng = np.random.default_rng(1)
     h, w = 240, 200
-    tiles = rng.choice(np.array([[40, 60, 150], [90, 90, 90], [30, 30, 40]], np.uint8), size=(h // 8, w // 8))
-    image = np.repeat(np.repeat(tiles, 8, 0), 8, 1)
     truth = np.zeros((h, w), bool)
     truth[30:140, 80:120] = True  # torso
     truth[140:220, 82:98] = True  # the standing leg
     truth[140:200, 104:140] = True  # the other leg, stretched out
-    image[truth] = (215, 165, 135)
     clutter = np.zeros((h, w), bool)
     clutter[150:230, 20:70] = True  # a chair beside the standing leg, the parser calls it person
-    image[clutter] = (200, 120, 90)
-    image = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    image = tiled_room(np.random.default_rng(1), h, w, (truth, (215, 165, 135)), (clutter, (200, 120, 90)))
     rough = truth.copy()
     rough[140:220, 82:98] = False  # the standing leg stood still while the plate was estimated: a ghost
     parser = (truth | clutter).astype(np.float32)

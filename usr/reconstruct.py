@@ -98,9 +98,8 @@ def _likely_causes(views: PreparedViews, hull: OccupancyGrid, coverage: dict[int
                    min_gain: float = 0.03) -> list[str]:
     """Views whose masks likely miss what the others see, found greedily: among the views still trusted, the one
     without which the poorly covered others are covered best is named (if that raises their mean coverage by
-    `min_gain`),
-    left out, and the search repeats on the rest while some of its masks stay uncovered and ≥ 2 views would remain
-    (two bad masks of four are two rounds)."""
+    `min_gain`), left out, and the search repeats on the rest while some of its masks stay uncovered and ≥ 2 views
+    would remain (two bad masks of four are two rounds)."""
     trusted, warnings = list(range(len(views.names))), []
     while len(trusted) >= 3:
         low = [i for i in trusted if coverage[i] < min_coverage]
@@ -108,14 +107,16 @@ def _likely_causes(views: PreparedViews, hull: OccupancyGrid, coverage: dict[int
             break
         best, gain, best_cover = None, min_gain, {}
         for k in trusted:
+            witnesses = [i for i in low if i != k]  # the poorly covered views that leaving k out may cover
+            if not witnesses:
+                continue
             rest = [i for i in trusted if i != k]
             without = visual_hull([views.cameras[i] for i in rest], [views.masks[i] for i in rest], hull.resolution,
                                   bounds=(hull.lo, hull.hi), dilate=1)
             if not without.occupied.any():
                 continue
             cover = _coverages(views, without, rest)
-            witnesses = [i for i in low if i != k]
-            mean_gain = float(np.mean([cover[i] - coverage[i] for i in witnesses])) if witnesses else 0.0
+            mean_gain = float(np.mean([cover[i] - coverage[i] for i in witnesses]))
             if mean_gain > gain:
                 best, gain, best_cover = k, mean_gain, cover
         if best is None:

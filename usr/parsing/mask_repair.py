@@ -56,11 +56,14 @@ def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray
     rough = rough > 127
     band = max(3, int(round(config.search_margin * max(rough.shape))) | 1)
     parser = person_prob > 0.5
-    around = (rough | candidate) if candidate is not None else rough
+    if candidate is None:
+        around, probable = rough, rough | parser
+    else:
+        around = probable = rough | candidate
     near = cv2.dilate(fill_holes(around.astype(np.uint8)), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (band, band))) > 0
     seeds = np.full(rough.shape, cv2.GC_BGD, np.uint8)
     seeds[near] = cv2.GC_PR_BGD
-    seeds[near & ((rough | candidate) if candidate is not None else (parser | rough))] = cv2.GC_PR_FGD
+    seeds[near & probable] = cv2.GC_PR_FGD
     sure = cv2.erode((rough & parser).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     seeds[sure] = cv2.GC_FGD
     if not sure.any() or (seeds == cv2.GC_BGD).sum() == 0:
