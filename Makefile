@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q $(TORCH_SPEC)
-	$(PIP) install -q -c constraints.txt -e ".[dev,app,fed]"
+	$(PIP) install -q --no-cache-dir $(TORCH_SPEC)
+	$(PIP) install -q --no-cache-dir -c constraints.txt -e ".[dev,app,fed]"
 	$(PY) -c "import torch, open3d, anny; print('torch', torch.__version__, '| open3d', open3d.__version__)"
 	@if $(PIP) list 2>/dev/null | grep -qi '^torchvision '; then echo "torchvision slipped into $(VENV): refusing" >&2; exit 1; fi
 	touch $(STAMP)
@@ -51,13 +51,14 @@ browser-deps:
 
 # SAM needs torchvision, which breaks the main env's torch: its wiring is tested in a second env (torch 2.14.1 +
 # torchvision 0.29.1 from the local wheel store, segment-anything from PyPI), with the repo on PYTHONPATH.
+# It takes about 5.5 GB (a CUDA build of torch): no pip cache, so the wheels are not kept twice.
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
 $(SAM_STAMP):
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q --upgrade pip
-	$(SAM_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1 segment-anything==1.0 numpy opencv-python-headless pytest
+	$(SAM_VENV)/bin/pip install -q --no-cache-dir torch==2.14.1 torchvision==0.29.1 segment-anything==1.0 numpy opencv-python-headless pytest
 	touch $(SAM_STAMP)
 
 test-sam: $(SAM_STAMP)
