@@ -35,6 +35,7 @@ from benchmarks.recon import parse_method  # noqa: E402
 from smpl_d.prior import FittedBodyPrior  # noqa: E402
 from usr.evaluate import evaluate  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
+from usr.io.clean_plate import RepairedMask  # noqa: E402
 from usr.io.images import png_bytes  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.metrics.images import silhouette_iou  # noqa: E402
@@ -67,8 +68,8 @@ def import_all(capture: Path, frame: int, work: Path, wanted: tuple[str, ...] = 
             net, _ = load_parser(DEFAULT_PARSER)
 
             def refine(image, mask, moved):
-                repaired.append(repair_with_parser(image, mask, net, moved=moved))
-                return mask
+                repaired.append(repair_with_parser(image, mask, net, moved=moved).mask)
+                return RepairedMask(mask)
 
         import_video_rig(calib, list_videos([capture]), frame, subjects["clean-plate"], masks="clean-plate",
                          progress=notify, refine_mask=refine)

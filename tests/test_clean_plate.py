@@ -107,3 +107,46 @@ def test_a_figure_that_stood_still_most_of_the_clip_is_a_ghost_that_the_motion_s
     never = np.ones((H, W), bool)
     never[25:105, 55:] = False  # where the figure never went
     assert moved[never].max() < 0.05
+
+
+def test_a_leg_that_never_moved_is_found_beside_the_mask_and_detached_clutter_is_not():
+    """A part held still for the whole clip is in the plate and never moves: no plate can tell it from the room. What
+    the parser calls person there, joined to the person, is reported as held still (not silently dropped)."""
+    from usr.io.clean_plate import motion_share
+    from usr.parsing.mask_repair import fuse_person_cues, held_still
+
+    bg = background()
+    leg = np.zeros((H, W), bool)
+    leg[75:112, 70:80] = True
+    clutter = np.zeros((H, W), bool)
+    clutter[80:115, 120:150] = True  # a chair the parser calls person, not touching the person
+    clip = []
+    for t in range(N):  # the torso sways over the leg, the leg never moves
+        f = bg.copy()
+        x = round(60 + 10 * np.sin(2 * np.pi * t / 10))
+        f[30:76, x:x + 30] = (230, 60, 90)
+        f[leg] = (215, 165, 135)
+        clip.append(f)
+    clip = np.stack(clip)
+    plate = estimate_plate(clip, PlateConfig(still_window=2))
+    moved = motion_share(clip, plate)
+    image = clip[0]
+    truth = leg.copy()
+    truth[30:76, 60:90] = True
+    rough = person_mask(image, plate)
+    assert (rough[leg] > 0).mean() < 0.2  # the plate took the leg in
+    assert moved[leg].max() < 0.05  # and it never moved: the motion cannot bring it back
+    parser = (truth | clutter).astype(np.float32) * 0.95
+    mask = fuse_person_cues(image, rough, parser, moved=moved)
+    still = held_still(mask, parser, moved)
+    assert ((mask > 127) | still)[leg].mean() > 0.95
+    assert not still[clutter].any() and not (still & (mask > 127)).any()
+
+    walk = frames()  # a figure walking across the set: every part moves, nothing is held still
+    plate2 = estimate_plate(walk, PlateConfig(still_window=2))
+    moved2 = motion_share(walk, plate2)
+    parser2 = np.zeros((H, W), np.float32)
+    parser2[figure_box(20)] = 0.95
+    mask2 = fuse_person_cues(walk[20], person_mask(walk[20], plate2), parser2, moved=moved2)
+    assert iou(mask2 > 127, parser2 > 0) > 0.9
+    assert held_still(mask2, parser2, moved2).sum() < 0.05 * (mask2 > 127).sum()

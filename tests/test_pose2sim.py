@@ -102,12 +102,17 @@ def test_import_video_with_clean_plates_writes_masks(tmp_path):
 def test_the_import_says_when_much_of_a_mask_was_a_ghost_of_the_clip_plate():
     from pathlib import Path
 
+    from usr.io.clean_plate import RepairedMask
     from usr.io.video import _ghost_note
 
     final = np.zeros((40, 20), np.uint8)
     final[5:35, 5:15] = 255
     plate_mask = final.copy()
-    assert _ghost_note(Path("cam01.mp4"), plate_mask, final) == []
+    assert _ghost_note(Path("cam01.mp4"), plate_mask, RepairedMask(final, np.zeros((40, 20), bool))) == []
     plate_mask[20:35] = 0  # the legs held still: the plate took them in
-    said = _ghost_note(Path("cam01.mp4"), plate_mask, final)
+    said = _ghost_note(Path("cam01.mp4"), plate_mask, RepairedMask(final))
     assert len(said) == 1 and said[0].startswith("cam01.mp4: 50% of the person matched the plate"), said
+    still = np.zeros((40, 20), bool)
+    still[30:38, 15:19] = True  # a foot that never moved, left out
+    said = _ghost_note(Path("cam01.mp4"), final, RepairedMask(final, still))
+    assert len(said) == 1 and "an area of 11% of the mask" in said[0] and "--clean-plates" in said[0], said

@@ -145,6 +145,17 @@ class FrameMask:
     moved: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class RepairedMask:
+    """A frame's person mask after repair (uint8 0/255; usr.parsing.mask_repair) and, when the plate came from the
+    clip, `held_still` (bool): pixels the parser calls person, joined to the mask and near it, where nothing moved
+    during the whole clip — a body part held still throughout, or clutter: the plate cannot tell, so they stay out of
+    the mask. None for an empty-set plate."""
+
+    mask: np.ndarray
+    held_still: np.ndarray | None = None
+
+
 def mask_from_video(video: Path, frame: int, image: np.ndarray, plate: np.ndarray | None = None,
                     config: PlateConfig = PlateConfig()) -> np.ndarray:
     """Mask of `image` (frame `frame` of `video`); the plate is estimated from the clip around it unless given."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from usr.io.cameras import Camera
 from usr.io.capture import SubjectCapture
-from usr.io.clean_plate import FrameMask, mask_and_motion
+from usr.io.clean_plate import FrameMask, RepairedMask, mask_and_motion
 from usr.io.errors import CaptureError, problem
 from usr.io.images import IMAGE_SUFFIXES, read_image
 from usr.io.opencv_calib import read_opencv_toml, to_project_world
@@ -76,8 +76,8 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
     images of the empty set in `clean_plates` (named like the cameras) when given, else against a plate
     estimated from the clip around the frame. `notes` (if given) receives remarks such as accepted
     codec-padding size differences; `progress` hears each camera as it starts; `refine_mask(image, mask, moved)`
-    (if given) improves each clean-plate mask (usr.parsing.mask_repair with the parser); `moved` is the clip's
-    motion share (usr.io.clean_plate.motion_share), None with an empty-set plate."""
+    (if given) improves each clean-plate mask and returns a RepairedMask (usr.parsing.mask_repair with the parser);
+    `moved` is the clip's motion share (usr.io.clean_plate.motion_share), None with an empty-set plate."""
     if masks not in ("none", "clean-plate"):
         raise ValueError(f"masks={masks!r}: expected 'none' or 'clean-plate'")
     calib, out = Path(calib), Path(out)
@@ -104,9 +104,10 @@ def import_video_rig(calib: Path, videos: list[Path], frame: int, out: Path, up_
         if masks == "clean-plate":
             try:
                 found = _clean_plate_mask(paths[source[i].name], frame, img, cam.name, clean_plates)
-                mask = found.mask if refine_mask is None else refine_mask(img, found.mask, found.moved)
+                repaired = RepairedMask(found.mask) if refine_mask is None else refine_mask(img, found.mask, found.moved)
+                mask = repaired.mask
                 if notes is not None and found.moved is not None:
-                    notes.extend(_ghost_note(paths[source[i].name], found.mask, mask))
+                    notes.extend(_ghost_note(paths[source[i].name], found.mask, repaired))
             except CaptureError as exc:
                 problems += exc.problems
                 continue
@@ -138,15 +139,24 @@ def _clean_plate_mask(video: Path, frame: int, image: np.ndarray, camera: str, p
     return mask_and_motion(video, frame, image, plate)
 
 
-def _ghost_note(video: Path, plate_mask: np.ndarray, mask: np.ndarray, at_least: float = 0.05) -> list[str]:
-    """A note when the final mask holds much that the plate estimated from the clip took for background."""
-    person = mask > 127
-    ghost = float((person & (plate_mask <= 127)).sum() / max(person.sum(), 1))
-    if ghost < at_least:
-        return []
-    return [f"{video.name}: {ghost:.0%} of the person matched the plate estimated from the clip (held still there: "
-            "a ghost), put back from the parser and the clip's motion; for still poses an empty-set plate "
-            "(--clean-plates) is the reliable path"]
+def _ghost_note(video: Path, plate_mask: np.ndarray, repaired: RepairedMask, at_least: float = 0.05) -> list[str]:
+    """Notes when the final mask holds much that the plate estimated from the clip took for background (a ghost that
+    moved at times), and when much that the parser calls person next to it never moved at all (left out)."""
+    person = repaired.mask > 127
+    size = max(int(person.sum()), 1)
+    ghost = float((person & (plate_mask <= 127)).sum() / size)
+    still = 0.0 if repaired.held_still is None else float(repaired.held_still.sum() / size)
+    notes = []
+    if ghost >= at_least:
+        notes.append(f"{video.name}: {ghost:.0%} of the person matched the plate estimated from the clip (held still "
+                     "there: a ghost), put back from the parser and the clip's motion")
+    if still >= at_least:
+        notes.append(f"{video.name}: next to the person, an area of {still:.0%} of the mask that the parser calls "
+                     "person never moved during the clip: a body part held still throughout, or clutter — the plate "
+                     "cannot tell, so it is left out of the mask")
+    if notes:
+        notes[-1] += "; for still poses an empty-set plate (--clean-plates) is the reliable path"
+    return notes
 
 
 def list_videos(spec: list[Path]) -> list[Path]:

@@ -12,6 +12,11 @@ With a plate estimated from the clip, a third cue tells a ghost from the room: t
 it; so the parser's person pixels where something moved join the rough mask as the candidate, the parser sees a
 wider window (a standing foot outside the rough mask's window is in view), and GrabCut searches around the
 candidate — the union of the cues, not a band around the plate's mask alone.
+
+A part held still for the whole clip never moved, so neither the plate nor the motion can tell it from the room:
+what the parser calls person there, joined to the person, is returned as `held_still` (left out of the mask —
+on a cluttered set most of it is the room: taking it in lowered the mask IoU of the real rig's frame) so that the
+import can say how much of it there is and point to an empty-set plate.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from usr.io.clean_plate import fill_holes, main_component
+from usr.io.clean_plate import RepairedMask, fill_holes, main_component
 from usr.labels import BACKGROUND
 from usr.parsing.predict import parse_probabilities
 
@@ -35,6 +40,7 @@ class MaskRepairConfig:
     context_fill: float = 0.5  # with a motion map: the rough mask's box fills this much of the parser's window
     candidate_prob: float = 0.7  # with a motion map: parser person probability that joins the candidate …
     moved_share: float = 0.15  # … where at least this share of the clip's frames moved
+    still_prob: float = 0.9  # parser person probability of a pixel reported as held still (never moved, not in the mask)
 
 
 def person_window(mask: np.ndarray, fill: float) -> tuple[int, int, int, int] | None:
@@ -74,16 +80,31 @@ def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray
 
 
 def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRepairConfig = MaskRepairConfig(),
-                       moved: np.ndarray | None = None) -> np.ndarray:
-    """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser: returns uint8 0/255.
+                       moved: np.ndarray | None = None) -> RepairedMask:
+    """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser.
     `moved`: the clip's motion share (H×W, usr.io.clean_plate.motion_share) when the plate came from the clip."""
     window = person_window(rough, config.crop_fill if moved is None else config.context_fill)
     if window is None:
-        return rough
+        return RepairedMask(rough)
     y0, y1, x0, x1 = window
     person_prob = np.zeros(rough.shape, np.float32)
     person_prob[y0:y1, x0:x1] = 1.0 - parse_probabilities(net, image[y0:y1, x0:x1])[..., BACKGROUND]
-    return fuse_person_cues(image, rough, person_prob, config, moved)
+    mask = fuse_person_cues(image, rough, person_prob, config, moved)
+    return RepairedMask(mask, None if moved is None else held_still(mask, person_prob, moved, config))
+
+
+def held_still(mask: np.ndarray, person_prob: np.ndarray, moved: np.ndarray,
+               config: MaskRepairConfig = MaskRepairConfig()) -> np.ndarray:
+    """Bool map of the pixels outside `mask` (0/255) that the parser calls person (> `still_prob`) where nothing moved
+    during the clip (motion share ≤ `moved_share`), joined to the mask through such pixels (the parser's window around
+    the person bounds how far)."""
+    person = mask > 127
+    if not person.any():
+        return np.zeros(mask.shape, bool)
+    joined = person | ((person_prob > config.still_prob) & (moved <= config.moved_share))
+    _, parts = cv2.connectedComponents(joined.astype(np.uint8), connectivity=8)
+    touching = np.unique(parts[person])
+    return np.isin(parts, touching[touching > 0]) & ~person
 
 
 def fuse_person_cues(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray,
