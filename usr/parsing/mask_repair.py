@@ -75,6 +75,7 @@ def grabcut_person(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray
     if not sure.any() or (seeds == cv2.GC_BGD).sum() == 0:
         return (rough * 255).astype(np.uint8)  # nothing to learn colours from: keep the rough mask
     models = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models by k-means from OpenCV's global generator: same input, same mask
     cv2.grabCut(np.ascontiguousarray(image), seeds, None, *models, config.iterations, cv2.GC_INIT_WITH_MASK)
     return (((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)) * 255).astype(np.uint8)
 
@@ -83,14 +84,23 @@ def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRe
                        moved: np.ndarray | None = None) -> RepairedMask:
     """A rough person mask (e.g. clean-plate subtraction) of a photo made whole with the parser.
     `moved`: the clip's motion share (H×W, usr.io.clean_plate.motion_share) when the plate came from the clip."""
-    window = person_window(rough, config.crop_fill if moved is None else config.context_fill)
-    if window is None:
+    person_prob = window_person_prob(image, rough, net, config.crop_fill if moved is None else config.context_fill)
+    if person_prob is None:
         return RepairedMask(rough)
+    mask = fuse_person_cues(image, rough, person_prob, config, moved)
+    return RepairedMask(mask, None if moved is None else held_still(mask, person_prob, moved, config))
+
+
+def window_person_prob(image: np.ndarray, rough: np.ndarray, net, fill: float) -> np.ndarray | None:
+    """The parser's person probability (H×W float32) on a square window where the rough mask's box fills `fill`,
+    0 outside it; None for an empty rough mask."""
+    window = person_window(rough, fill)
+    if window is None:
+        return None
     y0, y1, x0, x1 = window
     person_prob = np.zeros(rough.shape, np.float32)
     person_prob[y0:y1, x0:x1] = 1.0 - parse_probabilities(net, image[y0:y1, x0:x1])[..., BACKGROUND]
-    mask = fuse_person_cues(image, rough, person_prob, config, moved)
-    return RepairedMask(mask, None if moved is None else held_still(mask, person_prob, moved, config))
+    return person_prob
 
 
 def held_still(mask: np.ndarray, person_prob: np.ndarray, moved: np.ndarray,
@@ -107,14 +117,19 @@ def held_still(mask: np.ndarray, person_prob: np.ndarray, moved: np.ndarray,
     return np.isin(parts, touching[touching > 0]) & ~person
 
 
+def person_candidate(rough: np.ndarray, person_prob: np.ndarray, moved: np.ndarray,
+                     config: MaskRepairConfig = MaskRepairConfig()) -> np.ndarray:
+    """Bool map of the union GrabCut searches: the rough mask, and the parser's person pixels (> `candidate_prob`)
+    where the clip moved (share > `moved_share`); its main part, holes filled."""
+    joined = (rough > 127) | ((person_prob > config.candidate_prob) & (moved > config.moved_share))
+    return fill_holes(main_component(joined.astype(np.uint8), min_fraction=0.15)) > 0
+
+
 def fuse_person_cues(image: np.ndarray, rough: np.ndarray, person_prob: np.ndarray,
                      config: MaskRepairConfig = MaskRepairConfig(), moved: np.ndarray | None = None) -> np.ndarray:
     """The person mask (uint8 0/255) from a rough 0/255 mask, the parser's person probability (H×W, 0 outside the
     window it saw) and, if given, the clip's motion share: GrabCut on a crop around the candidate at `work_size`."""
-    candidate = None
-    if moved is not None:
-        joined = (rough > 127) | ((person_prob > config.candidate_prob) & (moved > config.moved_share))
-        candidate = fill_holes(main_component(joined.astype(np.uint8), min_fraction=0.15)) > 0
+    candidate = None if moved is None else person_candidate(rough, person_prob, moved, config)
     window = person_window(rough if candidate is None else candidate.astype(np.uint8) * 255, config.crop_fill)
     if window is None:
         return rough

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 from jaxtyping import Bool, Float
@@ -78,6 +79,21 @@ class OccupancyGrid:
         return near, far, hit
 
 
+def hull_silhouette(hull: OccupancyGrid, cam: Camera) -> np.ndarray:
+    """Bool image (cam.height × cam.width) of where the hull's occupied voxels project, each splatted about a voxel wide
+    (at the median depth): what the hull says the camera sees of the person."""
+    centres = hull.centres()[hull.occupied.reshape(-1)]
+    uv, z = cam.project(centres)
+    ok = (z > 0) & np.isfinite(uv).all(1) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & \
+        (uv[:, 1] < cam.height)
+    out = np.zeros((cam.height, cam.width), np.uint8)
+    if not ok.any():
+        return out > 0
+    out[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
+    radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])), 1e-6))) + 1
+    return cv2.dilate(out, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)) > 0
+
+
 def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int = 1, attempts: int = 3
                 ) -> tuple[np.ndarray, np.ndarray]:
     """A cube holding the person: where the rays through the masks' centres meet, a coarse hull in a cube of half
@@ -106,23 +122,23 @@ def hull_bounds(cameras: list[Camera], masks: list[np.ndarray], pad_voxels: int 
 
 
 def visual_hull(cameras: list[Camera], masks: list[np.ndarray], resolution: int = 64,
-                bounds=None, dilate: int = 1, min_views_seen: int | None = None) -> OccupancyGrid:
+                bounds=None, dilate: int = 1, min_views_seen: int | None = None, slack: float = 1.0) -> OccupancyGrid:
     """Carve a grid with the masks inside `bounds` (default: `hull_bounds`, from the data). A voxel outside some image
     is carved too unless `min_views_seen` (default: all views) is lowered: with a few views, the cone of one view
     beyond the others' frames is not the person."""
     lo, hi = hull_bounds(cameras, masks) if bounds is None else (np.asarray(bounds[0], float),
                                                                   np.asarray(bounds[1], float))
     need_seen = len(cameras) if min_views_seen is None else max(1, min_views_seen)
-    occ = _carve(cameras, masks, lo, hi, resolution, need_seen)
+    occ = _carve(cameras, masks, lo, hi, resolution, need_seen, slack)
     if dilate:
         occ = ndimage.binary_dilation(occ, iterations=dilate)
     return OccupancyGrid(occ, lo, hi)
 
 
 def _carve(cameras: list[Camera], masks: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, resolution: int,
-           need_seen: int) -> np.ndarray:
+           need_seen: int, slack: float = 1.0) -> np.ndarray:
     """The voxels seen by ≥ `need_seen` views and inside every mask that sees them (conservative: inside if some
-    person pixel lies within the voxel's projected radius)."""
+    person pixel lies within `slack` × the voxel's projected half diagonal, plus half a pixel)."""
     grid = OccupancyGrid(np.zeros((resolution,) * 3, bool), lo, hi)
     pts = grid.centres()
     seen = np.zeros(len(pts), int)
@@ -130,11 +146,12 @@ def _carve(cameras: list[Camera], masks: list[np.ndarray], lo: np.ndarray, hi: n
     half_diag = 0.5 * np.sqrt(3) * float((hi - lo).max()) / resolution
     for cam, mask in zip(cameras, masks):
         uv, z = cam.project(pts)
-        uv = np.nan_to_num(uv, nan=-1.0, posinf=-1.0, neginf=-1.0)  # points in a camera's plane: unseen
+        # points in (or near) a camera's plane project to NaN/inf or beyond any integer: unseen
+        uv = np.clip(np.nan_to_num(uv, nan=-1.0, posinf=-1.0, neginf=-1.0), -1.0, max(cam.width, cam.height) + 1.0)
         u, v = np.round(uv[:, 0]).astype(int), np.round(uv[:, 1]).astype(int)
         vis = (z > 0) & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
         seen += vis
         dist = ndimage.distance_transform_edt(mask <= 127)
-        radius = cam.K[0, 0] * half_diag / np.maximum(z[vis], 1e-6) + 0.5
+        radius = slack * cam.K[0, 0] * half_diag / np.maximum(z[vis], 1e-6) + 0.5
         inside[vis] += dist[v[vis], u[vis]] <= radius
     return ((inside >= seen) & (seen >= need_seen)).reshape((resolution,) * 3)
