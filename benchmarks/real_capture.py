@@ -44,7 +44,7 @@ from usr.recon_spec import ReconSpec  # noqa: E402
 
 METRICS = ("psnr", "ssim", "silhouette_iou", "seconds")
 # ReconSpec fields set from options
-RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint", "silhouette_fill")
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint", "silhouette_fill", "hull_carve")
 MASKS = ("reference", "clean-plate", "clean-plate+parser")
 REFERENCE = "reference_masks_frame{frame}"  # independent person masks of one frame (see the README there)
 
@@ -160,7 +160,7 @@ def main() -> None:
     result = {
         "benchmark": "real_capture", "capture": args.capture.name, "frame": args.frame, "resolution": args.resolution,
         "reference_masks": truth_name, "checkpoint": str(args.checkpoint or "embedded default"),
-        "silhouette_fill": args.silhouette_fill,
+        "silhouette_fill": args.silhouette_fill, "hull_carve": args.hull_carve,
         "import_seconds": import_s, "summary": summary, "runs": rows, "note": args.note, "mask_iou": mask_iou,
         "command": (f"python benchmarks/real_capture.py --capture {args.capture} --frame {args.frame} "
                     f"--methods {' '.join(args.methods)} --masks {' '.join(subjects)} --out {args.out} "

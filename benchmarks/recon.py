@@ -37,7 +37,7 @@ from usr.prepared_views import spread_views  # noqa: E402
 
 METRICS = ("chamfer_cm", "p2s_cm", "normal_consistency", "psnr", "ssim", "silhouette_iou", "seconds")
 # ReconSpec fields set from options
-RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint", "silhouette_fill")
+RECON_OPTIONS = ("resolution", "finetune_steps", "scratch_steps", "checkpoint", "silhouette_fill", "hull_carve")
 
 
 def parse_method(method: str, args: argparse.Namespace) -> tuple[str, int]:
@@ -110,7 +110,7 @@ def main() -> None:
     result = {
         "benchmark": "recon", "resolution": args.resolution, "finetune_steps": args.finetune_steps,
         "scratch_steps": args.scratch_steps, "checkpoint": str(args.checkpoint or "embedded default"),
-        "silhouette_fill": args.silhouette_fill,
+        "silhouette_fill": args.silhouette_fill, "hull_carve": args.hull_carve,
         "subjects": sorted({r["subject"] for r in rows}), "summary": summary, "runs": rows,
         "surface_level": None if is_model_file(args.checkpoint) else surface_level(load_checkpoint(args.checkpoint)[1]),
         "views_layout": {k: spread_views([f"cam{i:02d}" for i in range(rig)], k) for k in args.views},

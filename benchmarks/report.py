@@ -112,7 +112,7 @@ def recon_section(results: list[dict]) -> list[str]:
              "`usr reconstruct --body-prior`); `recon_body_nogate.json` = the same before that check; the `body` row of",
              "`recon_finetune.json` is the earlier fit (smpl_d.fit on the body head's mesh, 2.6 cm from the true body);",
              "`finetune:N` = + N per-subject steps of the hash-grid residual; `v1` = the previous",
-             "field (`usr/assets/field_default.pt`); `visual-hull` = space carving at 128³. Seconds = reconstruction",
+             "field (`usr/assets/field_default.pt`); `visual-hull` = space carving at 128³ (the tight voxel test since 2026-12-02: a voxel's centre within half a pixel of every mask; before, a voxel stayed if any person pixel lay within its projected radius, one voxel fatter: 3.68 cm at 4 views then, `recon_v2_step11000.json` and older files). Seconds = reconstruction",
              "stages (prepare views + hull, backbone features, [body fit], SDF coarse-to-fine + marching cubes at 256³,",
              "vertex colours), not evaluation; one subject at a time; `recon.json`, `recon_finetune.json` and",
              "`recon_v2_step11000.json` with one thread (`OMP_NUM_THREADS=1`) and other jobs sharing the 2 cores,",

@@ -51,3 +51,21 @@ def test_a_part_missing_from_every_mask_comes_back_and_a_covering_surface_is_unc
     whole, lo, step, _ = lattice([BODY, LIMB])
     same, report = fill_from_hull(whole, lo, step, views)
     assert np.array_equal(same, whole) and report["filled_points"] == 0
+
+
+def test_the_carve_cuts_what_a_view_sees_as_background_and_keeps_what_every_view_sees():
+    from usr.mesh.silhouette_fill import carve_to_hull
+    from usr.recon_spec import FillSettings
+
+    cams = [look_at(f"c{k}", 3 * np.array([np.sin(a), 0.3, np.cos(a)]), size=128, focal=120.0)
+            for k, a in enumerate((0.3, 2.4, 4.4))]
+    masks = masks_of([BODY], cams)
+    views = PreparedViews([c.name for c in cams], cams, [np.repeat(m[..., None], 3, 2) for m in masks], masks)
+    fat, lo, step, p = lattice([BODY, LIMB])  # "the model" added a limb no mask shows
+    kept, carved = carve_to_hull(fat, lo, step, views, FillSettings(hull_carve=False))
+    assert kept is fat and carved == 0
+    cut, carved = carve_to_hull(fat, lo, step, views, FillSettings(hull_carve=True))
+    in_limb = np.linalg.norm(p - LIMB[0], axis=-1) < 0.1
+    assert (fat[in_limb] < 0).all() and (cut[in_limb] > 0).all() and carved > 0
+    deep = np.linalg.norm(p - BODY[0], axis=-1) < BODY[1] - 2 * step
+    assert (cut[deep] == fat[deep]).all()  # inside every mask: untouched

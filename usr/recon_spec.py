@@ -40,6 +40,8 @@ class FillSettings:
                               cli=False)
     min_views: int = setting(2, "A point is filled when it lies in the gaps of at least this many views.", min=1,
                              cli=False)
+    hull_carve: bool = setting(False, "Cut the model's surface to the visual hull of the input masks (what some view "
+                                      "sees as background is not the person).")
 
 
 @dataclass(frozen=True)

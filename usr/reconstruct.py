@@ -20,7 +20,7 @@ from usr.field.sdf_field import SDFField
 from usr.io.capture import SubjectCapture
 from usr.io.errors import CaptureError
 from usr.mesh.extract import extract_mesh, marching_cubes_mesh, sdf_grid_coarse_to_fine
-from usr.mesh.silhouette_fill import fill_from_hull
+from usr.mesh.silhouette_fill import carve_to_hull, fill_from_hull
 from usr.model.predict import Predictor
 from usr.model.refine import RefineSettings, refine
 from usr.model.views import ViewStack
@@ -209,6 +209,7 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     seconds["sdf"] = time.perf_counter() - t
     t = time.perf_counter()
     values, filled = fill_from_hull(values, lo, step, views, spec.fill)
+    values, _ = carve_to_hull(values, lo, step, views, spec.fill)
     seconds["silhouette fill"] = time.perf_counter() - t
     if filled["filled_points"]:
         gaps = ", ".join(f"{n} {share:.0%}" for n, share in filled["gap_share"].items() if share > 0)

@@ -8,6 +8,10 @@ least `min_area` of the mask) are the view's gaps. A lattice point whose project
 `min_views` views (two views place a point in depth; one only gives a ray) takes the visual hull's signed distance
 there when that is lower: the missing part comes back as the hull carved by the masks — coarse, but there —,
 everywhere else the model's surface is untouched. Where the model covers every mask this changes nothing.
+
+The converse (`carve_to_hull`, `hull_carve`): what some input view sees as background is not the person, so an inside
+lattice point that projects outside some input mask takes the hull's (positive) signed distance — the model's surface,
+cut to the visual hull of the input masks (views whose image a point falls outside of say nothing about it).
 """
 
 from __future__ import annotations
@@ -84,6 +88,27 @@ def fill_from_hull(values: np.ndarray, lo: np.ndarray, step: float, views: Prepa
         out[flat[chosen]] = np.minimum(out[flat[chosen]], hull)
         report["filled_points"] += int((hull < 0).sum())
     return out.reshape(values.shape), report
+
+
+def carve_to_hull(values: np.ndarray, lo: np.ndarray, step: float, views: PreparedViews,
+                  settings: FillSettings = FillSettings()) -> tuple[np.ndarray, int]:
+    """The lattice cut to the visual hull of the input masks (module doc) and the number of points it turned outside."""
+    if not settings.hull_carve:
+        return values, 0
+    distances = [silhouette_distance(m) for m in views.masks]
+    candidates = np.flatnonzero(values.reshape(-1) < 0)
+    out, carved = values.copy().reshape(-1), 0
+    for part in range(0, len(candidates), CHUNK):
+        flat = candidates[part : part + CHUNK]
+        points = lo + np.stack(np.unravel_index(flat, values.shape), -1) * step
+        hull = np.full(len(flat), -np.inf, np.float32)
+        for cam, dist in zip(views.cameras, distances):
+            px, ok, z = _pixels(cam, points, dist.shape)
+            hull[ok] = np.maximum(hull[ok], dist[px[ok, 1], px[ok, 0]] * z[ok] / cam.K[0, 0])
+        outside = hull > 0  # inside every mask the model's values stay as they are
+        carved += int(outside.sum())
+        out[flat[outside]] = hull[outside]
+    return out.reshape(values.shape), carved
 
 
 def _pixels(cam, points: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
