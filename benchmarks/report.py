@@ -206,7 +206,7 @@ def real_capture_section(results: list[dict]) -> list[str]:
                        "also the input masks of the `reference` rows" if truth == "reference" else
                        "that view's `clean-plate+parser` mask (no independent truth then)")
         lines += [f"## Real capture (`benchmarks/real_capture.py`, `{r['_file']}`)", "",
-                  f"The real Pose2Sim rig ({r['capture']}, frame {r['frame']}, 4 calibrated 1080×1920 cameras, a person in shorts",
+                  f"The real Pose2Sim rig ({r['capture']}, frame {r['frame']}, 4 calibrated portrait cameras, 1080×1920 and 1088×1920 (cam03, cam04), a person in shorts",
                   "holding a lunge on a lab platform, one arm up): each camera is held out in turn and the other three",
                   f"reconstruct (checkpoint: {r.get('checkpoint', 'the v1 field')}). The held-out silhouette and the person pixels of PSNR are "
                   f"{about_truth}, for every row alike. `clean-plate` = masks by subtraction of a plate estimated",
