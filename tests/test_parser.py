@@ -185,13 +185,14 @@ def test_distractors_are_pasted_into_the_background_only(small_data):
     assert np.array_equal(off, fallback)
 
 
-def test_background_strips_never_overlap_the_person_box():
-    from data_tools.parser_backgrounds import strips
+def test_background_tiles_never_touch_the_person_region():
+    from data_tools.parser_backgrounds import tiles
 
-    plate = np.zeros((400, 300, 3), np.uint8)
-    box = (100, 350, 80, 220)
-    plate[box[0] : box[1], box[2] : box[3]] = 255  # "the person"
-    parts = strips(plate, box, min_side=40)
-    assert set(parts) == {"left", "right", "top", "bottom"}
-    assert all((p == 0).all() for p in parts.values())
-    assert set(strips(plate, box, min_side=60)) == {"left", "right", "top"}  # the 50-px strip below is dropped
+    plate = np.zeros((100, 60, 3), np.uint8)
+    excluded = np.zeros((100, 60), bool)
+    excluded[30:70, 15:45] = True  # "the person", dilated
+    plate[excluded] = 255
+    kept = tiles(plate, excluded, grids=((3, 5), (6, 10)))
+    assert kept and all((p == 0).all() for p in kept.values())
+    assert {"g3x5_r0c0", "g3x5_r4c2"} <= set(kept) and "g3x5_r2c1" not in kept
+    assert "g6x10_r0c0" not in kept and "g6x10_r3c0" in kept  # inside a kept coarse tile: not repeated; else kept
