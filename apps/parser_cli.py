@@ -40,11 +40,25 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(320, "--size", min=64, help="Training picture size; the parser runs at this longer side."),
     rare_boost: float = typer.Option(0.0, "--rare-boost", min=0.0, help="Draw views of subjects wearing outer/dress (1 + this) times as often."),
+    backgrounds: Optional[Path] = typer.Option(None, "--backgrounds", help="Folder of real background pictures without "
+                                               "people (e.g. data_tools/parser_backgrounds.py): some samples' backgrounds are crops of them."),
+    background_prob: float = typer.Option(0.5, "--background-prob", min=0.0, max=1.0, help="With --backgrounds: share of samples on real crops."),
+    distractor_prob: float = typer.Option(0.0, "--distractor-prob", min=0.0, max=1.0,
+                                          help="Share of samples with clutter (skin/cloth-coloured shapes, textured blocks, real crops) "
+                                          "pasted into the background, labelled background."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this parser checkpoint's weights (fine-tuning) "
+                                        "instead of the ImageNet backbone; ignored when --out exists (resumed)."),
 ) -> None:
     from usr.parsing.train import ParserTrainConfig, train_parser
 
     config = ParserTrainConfig(str(data), str(out), steps=steps, batch=batch, lr=lr, checkpoint_every=checkpoint_every,
-                               seed=seed, size=size, rare_boost=rare_boost)
+                               seed=seed, size=size, rare_boost=rare_boost,
+                               backgrounds=str(backgrounds) if backgrounds else "", background_prob=background_prob,
+                               distractor_prob=distractor_prob, init=str(init) if init else "")
+    if backgrounds is not None and not backgrounds.is_dir():
+        raise typer.BadParameter(f"{backgrounds}: not a folder", param_hint="--backgrounds")
+    if init is not None and not init.is_file():
+        raise typer.BadParameter(f"{init}: parser checkpoint not found", param_hint="--init")
     with stage_bar("training parser") as progress:
         summary = train_parser(config, progress)
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")

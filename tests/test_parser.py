@@ -8,7 +8,7 @@ import torch
 
 from data_tools.synth import SynthConfig, synthesize
 from usr.labels import BACKGROUND, HAIR, LOWER, SHOES, SKIN, UPPER
-from usr.parsing.data import batch, make_sample, views_of
+from usr.parsing.data import Clutter, batch, clutter_background, make_sample, views_of
 from usr.parsing.metrics import IGNORE, class_iou, confusion, mean_iou
 from usr.parsing.palettes import cihp_to_labels
 from usr.parsing.predict import label_map, parse_probabilities, person_mask
@@ -130,9 +130,69 @@ def test_rare_garment_views_are_drawn_more_often(small_data, monkeypatch):
 
     refs = [replace(r, rare=(i == 0)) for i, r in enumerate(views_of(small_data, "train"))]
     drawn = []
-    monkeypatch.setattr(data, "make_sample", lambda ref, seed, index, size: (
+    monkeypatch.setattr(data, "make_sample", lambda ref, seed, index, size, clutter=None: (
         drawn.append(refs.index(ref)), (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)))[1])
     for step in range(200):
         data.batch(refs, 0, step, 8, 4, rare_boost=9.0)
     share = np.mean(np.array(drawn) == 0)
     assert abs(share - 10 / (10 + len(refs) - 1)) < 0.06
+
+
+def _background_folder(path, colour=(0, 255, 0)):
+    import cv2
+
+    path.mkdir()
+    pic = np.zeros((90, 70, 3), np.uint8)
+    pic[:] = colour
+    cv2.imwrite(str(path / "room.png"), pic[..., ::-1])
+    (path / "previews").mkdir()  # a subfolder (previews showing a person) is never read
+    cv2.imwrite(str(path / "previews" / "cam.jpg"), np.full((20, 20, 3), 255, np.uint8))
+    return path
+
+
+def test_clutter_backgrounds_come_from_the_pictures_and_are_labelled_background(small_data, tmp_path):
+    folder = str(_background_folder(tmp_path / "bg"))
+    refs = views_of(small_data, "train")
+    plain = make_sample(refs[0], 3, 5, 64)
+    # inactive clutter: exactly the samples of earlier runs
+    same = make_sample(refs[0], 3, 5, 64, Clutter())
+    assert np.array_equal(plain[0], same[0]) and np.array_equal(plain[1], same[1])
+    # every background real: the pure green picture, whatever the crop / mosaic
+    fallback = np.zeros((64, 64, 3), np.uint8)
+    for index in range(6):
+        bg = clutter_background(3, index, 64, Clutter(folder, background_prob=1.0), fallback)
+        assert (bg == [0, 255, 0]).all(), index
+    img, lab = make_sample(refs[0], 3, 5, 64, Clutter(folder, background_prob=1.0))
+    assert np.array_equal(lab, plain[1])  # the labels are the person's alone: background stays background
+    far = lab == 0
+    far[16:-16, 16:-16] = False  # the border, away from the person
+    far &= plain[1] == 0
+    g = img[far].astype(float).mean(0)
+    assert g[1] > 1.5 * g[0] and g[1] > 1.5 * g[2]  # green after the photometric jitter
+    # deterministic per (seed, index), different across indices
+    again = make_sample(refs[0], 3, 5, 64, Clutter(folder, background_prob=1.0, distractor_prob=1.0))
+    twice = make_sample(refs[0], 3, 5, 64, Clutter(folder, background_prob=1.0, distractor_prob=1.0))
+    other = make_sample(refs[0], 3, 6, 64, Clutter(folder, background_prob=1.0, distractor_prob=1.0))
+    assert np.array_equal(again[0], twice[0]) and not np.array_equal(again[0], other[0])
+    assert np.array_equal(again[1], plain[1])  # distractors are background too
+
+
+def test_distractors_are_pasted_into_the_background_only(small_data):
+    fallback = np.full((64, 64, 3), 128, np.uint8)
+    changed = [(clutter_background(0, i, 64, Clutter(distractor_prob=1.0), fallback) != 128).any(-1).mean() for i in range(8)]
+    assert all(c > 0 for c in changed) and np.mean(changed) < 0.9
+    off = clutter_background(0, 0, 64, Clutter(distractor_prob=0.0), fallback)
+    assert np.array_equal(off, fallback)
+
+
+def test_background_tiles_never_touch_the_person_region():
+    from data_tools.parser_backgrounds import tiles
+
+    plate = np.zeros((100, 60, 3), np.uint8)
+    excluded = np.zeros((100, 60), bool)
+    excluded[30:70, 15:45] = True  # "the person", dilated
+    plate[excluded] = 255
+    kept = tiles(plate, excluded, grids=((3, 5), (6, 10)))
+    assert kept and all((p == 0).all() for p in kept.values())
+    assert {"g3x5_r0c0", "g3x5_r4c2"} <= set(kept) and "g3x5_r2c1" not in kept
+    assert "g6x10_r0c0" not in kept and "g6x10_r3c0" in kept  # inside a kept coarse tile: not repeated; else kept

@@ -26,12 +26,14 @@ def octopus_pairs(folder: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def evaluate_cihp(net: GarmentParser, pairs: list[tuple[Path, Path]], classes=OCTOPUS_CLASSES) -> dict:
-    """Per-class IoU and their mean over `classes`, pooled over all pictures (one confusion matrix)."""
+def evaluate_cihp(net: GarmentParser, pairs: list[tuple[Path, Path]], classes=OCTOPUS_CLASSES,
+                  size: int | None = None) -> dict:
+    """Per-class IoU and their mean over `classes`, pooled over all pictures (one confusion matrix); the parser runs
+    with the longer side at `size` (default: its own input size)."""
     conf = np.zeros((NUM_LABELS, NUM_LABELS), np.int64)
     for image_path, seg_path in pairs:
         truth = cihp_to_labels(read_image(seg_path))
-        pred = label_map(parse_probabilities(net, read_image(image_path)))
+        pred = label_map(parse_probabilities(net, read_image(image_path), size))
         conf += confusion(pred, truth, NUM_LABELS)
     iou = class_iou(conf)
     per_class = {LABEL_NAMES[c]: float(iou[c]) for c in classes}

@@ -1,6 +1,6 @@
 """`usr parser train`: train the garment parser on synthetic label maps made photo-like (usr.parsing.data).
 
-Starts from the ImageNet weights of EfficientNet-Lite0 (its first blocks frozen, its batch-norm
+Starts from the ImageNet weights of EfficientNet-Lite0 (or from a parser checkpoint, `init`: fine-tuning) (its first blocks frozen, its batch-norm
 statistics too: the batches are small), class-balanced cross-entropy, Adam with exponential decay, in the shared
 loop (usr.training.loop): a checkpoint every `checkpoint_every` steps (atomic; the run resumes from it) with the mean
 IoU on a fixed set of augmented validation views appended to `<out>.log.jsonl`.
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from usr.io.state_file import read_state, write_state
 from usr.labels import NUM_LABELS
 from usr.backbone import pretrained_lite0
-from usr.parsing.data import batch, views_of
+from usr.parsing.data import Clutter, batch, views_of
 from usr.parsing.metrics import confusion, mean_iou
 from usr.parsing.model import GarmentParser, ParserConfig
 from usr.progress import Progress
@@ -43,6 +43,14 @@ class ParserTrainConfig:
     size: int = 320  # square training pictures; the parser later runs with the longer side at this size
     frozen_blocks: int = 5  # stem + this many first backbone blocks keep their ImageNet weights (general edges/textures)
     rare_boost: float = 0.0  # views of subjects wearing outer/dress drawn (1 + this) times as often
+    backgrounds: str = ""  # folder of real background pictures (usr.parsing.data.Clutter); "" = procedural rooms only
+    background_prob: float = 0.5  # with `backgrounds`: share of samples on real background crops
+    distractor_prob: float = 0.0  # share of samples with clutter pieces pasted into the background
+    init: str = ""  # parser checkpoint whose weights start a new run (fine-tuning); "" = ImageNet backbone
+
+    @property
+    def clutter(self) -> Clutter:
+        return Clutter(self.backgrounds, self.background_prob, self.distractor_prob)
 
 
 def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra: dict | None = None) -> None:
@@ -102,8 +110,15 @@ def train_parser(config: ParserTrainConfig, progress: Progress | None = None) ->
     val_refs = views_of(data, "val") if splits.get("val") else train_refs
     torch.manual_seed(config.seed)
     size = config.size
-    val = batch(val_refs, config.seed + 10_000, 0, size, config.val_samples)
-    net, state = resume(out, load_parser, lambda: GarmentParser(ParserConfig(input_size=size), pretrained_lite0()))
+    clutter = config.clutter
+    val = batch(val_refs, config.seed + 10_000, 0, size, config.val_samples, clutter=clutter)
+
+    def new() -> GarmentParser:
+        if config.init:
+            return load_parser(Path(config.init))[0]
+        return GarmentParser(ParserConfig(input_size=size), pretrained_lite0())
+
+    net, state = resume(out, load_parser, new)
     frozen = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[: config.frozen_blocks]]
     for module in frozen:
         module.requires_grad_(False)
@@ -117,7 +132,7 @@ def train_parser(config: ParserTrainConfig, progress: Progress | None = None) ->
     def step(i: int) -> dict[str, torch.Tensor]:
         net.train()
         net.backbone.apply(lambda m: m.eval() if isinstance(m, torch.nn.BatchNorm2d) else None)
-        images, labels = batch(train_refs, config.seed, i, size, config.batch, config.rare_boost)
+        images, labels = batch(train_refs, config.seed, i, size, config.batch, config.rare_boost, clutter)
         logits = net(to_tensor(images))
         return {"loss": F.cross_entropy(logits, torch.from_numpy(labels).long(), weight=weights)}
 
