@@ -7,7 +7,8 @@ intermediate kept: `clean-plate` (subtraction alone), `parser` (person probabili
 (the union GrabCut searches), `fused` (the product's mask). Levers, each measured against the product's mask:
 `+held-still` (the parser's person pixels that never moved in the clip, joined to the mask, taken in), `∧ others'
 hull` (the mask cut to where the visual hull of the other cameras' fused masks projects: the multi-view vote).
-`--parser` scores another parser checkpoint in the same pipeline.
+`--parser` scores another parser checkpoint in the same pipeline (`--parser-size`: at another input size); the
+`parser` row is that parser's person mask alone on the cluttered room.
 
     python benchmarks/real_masks.py --capture ../shared/data/real/pose2sim_4cam --frame 50 \
         --out benchmarks/results/real_masks.json
@@ -48,12 +49,12 @@ def scores(mask: np.ndarray, truth: np.ndarray) -> dict[str, float]:
             "precision": both / max(float(mask.sum()), 1.0)}
 
 
-def cues_of_frame(capture: Path, frame: int, work: Path, net, config: MaskRepairConfig):
+def cues_of_frame(capture: Path, frame: int, work: Path, net, config: MaskRepairConfig, size: int | None = None):
     """Import the frame with the product's clip masks, keeping each camera's cues: (capture, {camera: cues})."""
     kept = []
 
     def refine(image, rough, moved):
-        prob = window_person_prob(image, rough, net, config.context_fill)
+        prob = window_person_prob(image, rough, net, config.context_fill, size)
         candidate = person_candidate(rough, prob, moved, config)
         fused = fuse_person_cues(image, rough, prob, config, moved)
         still = held_still(fused, prob, moved, config)
@@ -84,6 +85,7 @@ def main() -> None:
     ap.add_argument("--capture", type=Path, default=Path("../shared/data/real/pose2sim_4cam"))
     ap.add_argument("--frame", type=int, default=50)
     ap.add_argument("--parser", type=Path, default=DEFAULT_PARSER, help="garment parser checkpoint")
+    ap.add_argument("--parser-size", type=int, default=None, help="the parser's input size (default: its own)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/real_masks.json"))
     ap.add_argument("--note", default="")
     args = ap.parse_args()
@@ -93,7 +95,7 @@ def main() -> None:
     net, _ = load_parser(args.parser)
     t = time.perf_counter()
     cap, cues = cues_of_frame(args.capture, args.frame, Path(tempfile.mkdtemp(prefix="usr-masks-bench-")) / "subject",
-                              net, MaskRepairConfig())
+                              net, MaskRepairConfig(), args.parser_size)
     seconds = time.perf_counter() - t
     vote = multiview_vote(cap, {name: c["fused"] for name, c in cues.items()})
     table = {}
@@ -105,7 +107,7 @@ def main() -> None:
     for method in methods:
         print(f"{method:>15}: " + "  ".join(f"{n} {table[n][method]['iou']:.3f}" for n in table), flush=True)
     write_json_atomic(args.out, {
-        "benchmark": "real_masks", "capture": args.capture.name, "frame": args.frame, "parser": args.parser.name,
+        "benchmark": "real_masks", "capture": args.capture.name, "frame": args.frame, "parser": args.parser.name, "parser_size": args.parser_size,
         "command": " ".join(["python", *sys.argv]), "date": time.strftime("%Y-%m-%d"), "seconds": seconds,
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}, "note": args.note,
         "methods": methods, "per_camera": table,

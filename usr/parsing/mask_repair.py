@@ -91,15 +91,16 @@ def repair_with_parser(image: np.ndarray, rough: np.ndarray, net, config: MaskRe
     return RepairedMask(mask, None if moved is None else held_still(mask, person_prob, moved, config))
 
 
-def window_person_prob(image: np.ndarray, rough: np.ndarray, net, fill: float) -> np.ndarray | None:
+def window_person_prob(image: np.ndarray, rough: np.ndarray, net, fill: float, size: int | None = None
+                       ) -> np.ndarray | None:
     """The parser's person probability (H×W float32) on a square window where the rough mask's box fills `fill`,
-    0 outside it; None for an empty rough mask."""
+    0 outside it; None for an empty rough mask. `size`: the parser's input size (default: its own)."""
     window = person_window(rough, fill)
     if window is None:
         return None
     y0, y1, x0, x1 = window
     person_prob = np.zeros(rough.shape, np.float32)
-    person_prob[y0:y1, x0:x1] = 1.0 - parse_probabilities(net, image[y0:y1, x0:x1])[..., BACKGROUND]
+    person_prob[y0:y1, x0:x1] = 1.0 - parse_probabilities(net, image[y0:y1, x0:x1], size)[..., BACKGROUND]
     return person_prob
 
 
