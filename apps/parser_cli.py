@@ -49,16 +49,16 @@ def train(
     init: Optional[Path] = typer.Option(None, "--init", help="Start from this parser checkpoint's weights (fine-tuning) "
                                         "instead of the ImageNet backbone; ignored when --out exists (resumed)."),
 ) -> None:
+    from usr.parsing.data import Clutter
     from usr.parsing.train import ParserTrainConfig, train_parser
 
-    config = ParserTrainConfig(str(data), str(out), steps=steps, batch=batch, lr=lr, checkpoint_every=checkpoint_every,
-                               seed=seed, size=size, rare_boost=rare_boost,
-                               backgrounds=str(backgrounds) if backgrounds else "", background_prob=background_prob,
-                               distractor_prob=distractor_prob, init=str(init) if init else "")
     if backgrounds is not None and not backgrounds.is_dir():
         raise typer.BadParameter(f"{backgrounds}: not a folder", param_hint="--backgrounds")
     if init is not None and not init.is_file():
         raise typer.BadParameter(f"{init}: parser checkpoint not found", param_hint="--init")
+    clutter = Clutter(str(backgrounds) if backgrounds else "", background_prob, distractor_prob)
+    config = ParserTrainConfig(str(data), str(out), steps=steps, batch=batch, lr=lr, checkpoint_every=checkpoint_every,
+                               seed=seed, size=size, rare_boost=rare_boost, clutter=clutter, init=str(init) if init else "")
     with stage_bar("training parser") as progress:
         summary = train_parser(config, progress)
     typer.echo(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s → {out}")

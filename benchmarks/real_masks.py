@@ -37,7 +37,7 @@ from usr.parsing.mask_repair import (MaskRepairConfig, fuse_person_cues, held_st
                                      window_person_prob)
 from usr.parsing.predict import DEFAULT_PARSER  # noqa: E402
 from usr.parsing.train import load_parser  # noqa: E402
-from usr.render.occupancy import hull_silhouette, visual_hull  # noqa: E402
+from usr.render.occupancy import hull_silhouettes, visual_hull  # noqa: E402
 
 REFERENCE = "reference_masks_frame{frame}"
 
@@ -76,7 +76,7 @@ def multiview_vote(cap, fused: dict[str, np.ndarray], resolution: int = 128) -> 
         rest = [i for i in range(len(cap.cameras)) if i != k]
         hull = visual_hull([cap.cameras[i] for i in rest],
                            [fused[cap.camera_names[i]].astype(np.uint8) * 255 for i in rest], resolution, dilate=1)
-        out[name] = fused[name] & hull_silhouette(hull, cap.cameras[k])
+        out[name] = fused[name] & hull_silhouettes(hull, [cap.cameras[k]])[0]
     return out
 
 

@@ -27,7 +27,7 @@ from usr.model.views import ViewStack
 from usr.prepared_views import PreparedViews, check_view_count, prepare_views
 from usr.progress import Progress, span
 from usr.recon_spec import ReconSpec
-from usr.render.occupancy import OccupancyGrid, hull_silhouette, visual_hull
+from usr.render.occupancy import OccupancyGrid, hull_silhouettes, visual_hull
 from usr.training.finetune import finetune
 
 FINETUNE_SHARE = 0.8  # of a fine-tuned reconstruction's progress (the mesh is the rest)
@@ -75,14 +75,13 @@ def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: f
 
 
 def _coverages(views: PreparedViews, hull: OccupancyGrid, which) -> dict[int, float]:
-    """For each view index in `which`: the share of its mask's person pixels the hull's occupied voxels project onto."""
-    return {i: _coverage(hull, views.cameras[i], views.masks[i]) for i in which}
-
-
-def _coverage(hull: OccupancyGrid, cam, mask: np.ndarray) -> float:
-    """The share of the mask's person pixels that the hull's silhouette in `cam` covers."""
-    person = mask > 127
-    return float(hull_silhouette(hull, cam)[person].mean()) if person.any() else 0.0
+    """For each view index in `which`: the share of its mask's person pixels the hull's silhouette in it covers."""
+    which = list(which)
+    shares = {}
+    for i, seen in zip(which, hull_silhouettes(hull, [views.cameras[i] for i in which])):
+        person = views.masks[i] > 127
+        shares[i] = float(seen[person].mean()) if person.any() else 0.0
+    return shares
 
 
 def _likely_causes(views: PreparedViews, hull: OccupancyGrid, coverage: dict[int, float], min_coverage: float,

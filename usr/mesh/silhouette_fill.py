@@ -79,12 +79,7 @@ def fill_from_hull(values: np.ndarray, lo: np.ndarray, step: float, views: Prepa
             px, ok, _ = _pixels(cam, points[live], gap.shape)
             in_gaps[live[ok]] += gap[px[ok, 1], px[ok, 0]]
         chosen = np.flatnonzero(in_gaps >= settings.min_views)
-        hull = np.full(len(chosen), -np.inf, np.float32)  # the hull's signed distance: the largest over the views
-        for cam, dist in zip(views.cameras, distances):
-            px, ok, z = _pixels(cam, points[chosen], dist.shape)
-            sil = np.full(len(chosen), np.inf, np.float32)  # outside the image: outside the hull
-            sil[ok] = dist[px[ok, 1], px[ok, 0]] * z[ok] / cam.K[0, 0]
-            hull = np.maximum(hull, sil)
+        hull = _hull_distance(points[chosen], views, distances, unseen=np.inf)  # outside an image: outside the hull
         out[flat[chosen]] = np.minimum(out[flat[chosen]], hull)
         report["filled_points"] += int((hull < 0).sum())
     return out.reshape(values.shape), report
@@ -101,14 +96,23 @@ def carve_to_hull(values: np.ndarray, lo: np.ndarray, step: float, views: Prepar
     for part in range(0, len(candidates), CHUNK):
         flat = candidates[part : part + CHUNK]
         points = lo + np.stack(np.unravel_index(flat, values.shape), -1) * step
-        hull = np.full(len(flat), -np.inf, np.float32)
-        for cam, dist in zip(views.cameras, distances):
-            px, ok, z = _pixels(cam, points, dist.shape)
-            hull[ok] = np.maximum(hull[ok], dist[px[ok, 1], px[ok, 0]] * z[ok] / cam.K[0, 0])
+        hull = _hull_distance(points, views, distances, unseen=-np.inf)  # a view a point is outside of says nothing
         outside = hull > 0  # inside every mask the model's values stay as they are
         carved += int(outside.sum())
         out[flat[outside]] = hull[outside]
     return out.reshape(values.shape), carved
+
+
+def _hull_distance(points: np.ndarray, views: PreparedViews, distances: list[np.ndarray], unseen: float) -> np.ndarray:
+    """The visual hull's signed distance at the points (metres, the largest over the views of each mask's pixel
+    distance (`silhouette_distance`) scaled by depth); a point outside a view's image counts as `unseen` there."""
+    hull = np.full(len(points), -np.inf, np.float32)
+    for cam, dist in zip(views.cameras, distances):
+        px, ok, z = _pixels(cam, points, dist.shape)
+        sil = np.full(len(points), unseen, np.float32)
+        sil[ok] = dist[px[ok, 1], px[ok, 0]] * z[ok] / cam.K[0, 0]
+        hull = np.maximum(hull, sil)
+    return hull
 
 
 def _pixels(cam, points: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

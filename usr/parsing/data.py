@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from usr.io.images import read_image
+from usr.io.images import IMAGE_SUFFIXES, read_image
 
 
 RARE_GARMENTS = ("outer", "dress")  # few subjects wear them: their views can be drawn more often
@@ -104,7 +104,7 @@ class Clutter:
 @lru_cache(maxsize=4)
 def background_pictures(folder: str) -> tuple[np.ndarray, ...]:
     """The RGB pictures at the top level of `folder`, sorted by name (so sample i is the same in every process)."""
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and p.is_file())
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not paths:
         raise FileNotFoundError(f"{folder}: no background pictures (.png/.jpg)")
     return tuple(read_image(p) for p in paths)

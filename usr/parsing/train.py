@@ -1,7 +1,7 @@
 """`usr parser train`: train the garment parser on synthetic label maps made photo-like (usr.parsing.data).
 
-Starts from the ImageNet weights of EfficientNet-Lite0 (or from a parser checkpoint, `init`: fine-tuning) (its first blocks frozen, its batch-norm
-statistics too: the batches are small), class-balanced cross-entropy, Adam with exponential decay, in the shared
+Starts from the ImageNet weights of EfficientNet-Lite0, or from a parser checkpoint (`init`: fine-tuning); its first
+blocks are frozen, its batch-norm statistics too (the batches are small); class-balanced cross-entropy, Adam with exponential decay, in the shared
 loop (usr.training.loop): a checkpoint every `checkpoint_every` steps (atomic; the run resumes from it) with the mean
 IoU on a fixed set of augmented validation views appended to `<out>.log.jsonl`.
 """
@@ -9,7 +9,7 @@ IoU on a fixed set of augmented validation views appended to `<out>.log.jsonl`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,14 +43,8 @@ class ParserTrainConfig:
     size: int = 320  # square training pictures; the parser later runs with the longer side at this size
     frozen_blocks: int = 5  # stem + this many first backbone blocks keep their ImageNet weights (general edges/textures)
     rare_boost: float = 0.0  # views of subjects wearing outer/dress drawn (1 + this) times as often
-    backgrounds: str = ""  # folder of real background pictures (usr.parsing.data.Clutter); "" = procedural rooms only
-    background_prob: float = 0.5  # with `backgrounds`: share of samples on real background crops
-    distractor_prob: float = 0.0  # share of samples with clutter pieces pasted into the background
+    clutter: Clutter = field(default_factory=Clutter)  # real-room clutter in the training pictures (usr.parsing.data); off by default
     init: str = ""  # parser checkpoint whose weights start a new run (fine-tuning); "" = ImageNet backbone
-
-    @property
-    def clutter(self) -> Clutter:
-        return Clutter(self.backgrounds, self.background_prob, self.distractor_prob)
 
 
 def save_parser(path: Path, net: GarmentParser, step: int, optimizer=None, extra: dict | None = None) -> None:

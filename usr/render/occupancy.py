@@ -79,10 +79,14 @@ class OccupancyGrid:
         return near, far, hit
 
 
-def hull_silhouette(hull: OccupancyGrid, cam: Camera) -> np.ndarray:
-    """Bool image (cam.height × cam.width) of where the hull's occupied voxels project, each splatted about a voxel wide
-    (at the median depth): what the hull says the camera sees of the person."""
+def hull_silhouettes(hull: OccupancyGrid, cameras: list[Camera]) -> list[np.ndarray]:
+    """Per camera, a bool image (height × width) of where the hull's occupied voxels project, each splatted about a
+    voxel wide (at the median depth): what the hull says the camera sees of the person."""
     centres = hull.centres()[hull.occupied.reshape(-1)]
+    return [_splat(centres, hull.voxel, cam) for cam in cameras]
+
+
+def _splat(centres: np.ndarray, voxel: float, cam: Camera) -> np.ndarray:
     uv, z = cam.project(centres)
     ok = (z > 0) & np.isfinite(uv).all(1) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & \
         (uv[:, 1] < cam.height)
@@ -90,7 +94,7 @@ def hull_silhouette(hull: OccupancyGrid, cam: Camera) -> np.ndarray:
     if not ok.any():
         return out > 0
     out[np.round(uv[ok, 1]).astype(int).clip(0, cam.height - 1), np.round(uv[ok, 0]).astype(int).clip(0, cam.width - 1)] = 1
-    radius = int(np.ceil(cam.K[0, 0] * hull.voxel / max(float(np.median(z[ok])), 1e-6))) + 1
+    radius = int(np.ceil(cam.K[0, 0] * voxel / max(float(np.median(z[ok])), 1e-6))) + 1
     return cv2.dilate(out, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)) > 0
 
 
