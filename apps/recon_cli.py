@@ -47,8 +47,12 @@ def reconstruct(
 def _echo_layers(report: dict) -> None:
     scgs = report.get("scgs")
     if scgs:
-        typer.echo(f"layers: {', '.join(scgs['layers'])} (views agree on {scgs['mean_consistency']:.0%} of the surface; "
-                   f"{scgs['low_confidence_fraction']:.0%} low-confidence)")
+        sources = " + ".join(scgs.get("sources", ["views"]))
+        typer.echo(f"layers: {', '.join(scgs['layers'])} (labels from {sources}; views agree on "
+                   f"{scgs['mean_consistency']:.0%} of the surface; {scgs['low_confidence_fraction']:.0%} low-confidence)")
+        for name, e in scgs.get("garments_dropped", {}).items():
+            typer.echo(f"not a layer: {name} ({e['area_m2'] * 1e4:.0f} cm², confidence {e['confidence']:.2f}: "
+                       "too small or too unsure to be a garment the person wears)")
 
 
 def separate(

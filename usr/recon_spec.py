@@ -21,6 +21,9 @@ class SeparationSpec:
 
     label_source: str = setting("parser", "2D labels for SCGS: parser (default) or capture (the capture's labels/ "
                                           "maps).", flag="--labels")
+    sources: str = setting("fused", "Where garment labels come from: fused (the model's 3D label head and the views' "
+                                     "2D labels, by confidence; default), views (2D only) or head (3D only). "
+                                     "Without a label head (visual hull, v1 field): the views.", flag="--label-sources")
     sam_checkpoint: Path | None = setting(None, "segment-anything weights: sharpen the parser's regions (needs a SAM "
                                                 "environment, see README).")
     sam_type: str = setting("vit_b", "vit_b, vit_l or vit_h (must match the checkpoint).")

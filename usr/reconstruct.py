@@ -48,6 +48,7 @@ class Reconstruction:
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     hull: OccupancyGrid | None = None
+    label_probs: np.ndarray | None = None  # F×NUM_LABELS: the model's label head at the face centres (model only)
 
 
 def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: float = 0.95) -> list[str]:
@@ -225,4 +226,9 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     t = time.perf_counter()
     mesh = marching_cubes_mesh(values, lo, step, 0.0)
     seconds["mesh"] = time.perf_counter() - t
-    return coloured(capture, mesh, names, seconds, warnings, hull)
+    t = time.perf_counter()
+    label_probs = predictor.label_probabilities(stack, np.asarray(mesh.triangles_center), body)
+    seconds["labels 3D"] = time.perf_counter() - t
+    rec = coloured(capture, mesh, names, seconds, warnings, hull)
+    rec.label_probs = label_probs
+    return rec

@@ -7,6 +7,7 @@ result/
   preview.png           a picture (optional)
   body.obj, garments/<label>.obj, layers.glb (a node per layer, body first, then LAYER_ORDER)   with SCGS layers
   face_labels.npy (label id per face of full.*), face_consistency.npy (how much the views agreed, per face)
+  label_probs.npy       the model's label head at each face of full.* (F×labels, float16; model results only)
   smpl_d.npz            the SMPL-D fit (contents: smpl_d.store); the fit also replaces body.obj (`update_result`)
   garments/<label>.rest.npz   a garment's rest shape once a swap moved it (contents: smpl_d.swap)
 ```
@@ -33,6 +34,7 @@ RESULT_VERSION = 1
 REPORT_FILE = "report.json"
 SMPL_D_FILE = "smpl_d.npz"
 GARMENTS_DIR = "garments"
+LABEL_PROBS_FILE = "label_probs.npy"
 
 
 def rest_shape_name(label: str) -> str:
@@ -51,14 +53,18 @@ class ResultLayers:
 
 
 def write_result(out: Path, mesh: trimesh.Trimesh, colours: np.ndarray, report: dict, preview=None,
-                 overwrite: bool = True, separation=None, layers: ResultLayers | None = None) -> Path:
-    """`separation` (usr.scgs.separate.Separation) or `layers` adds the layers; `mesh` is then the layered surface."""
+                 overwrite: bool = True, separation=None, layers: ResultLayers | None = None,
+                 label_probs: np.ndarray | None = None) -> Path:
+    """`separation` (usr.scgs.separate.Separation) or `layers` adds the layers; `mesh` is then the layered surface.
+    `label_probs`: the model's label head per face (kept for `usr separate`)."""
     out = Path(out)
     if separation is not None:
         layers = ResultLayers(separation.layers, separation.labels.face_labels, separation.labels.consistency)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         if layers is not None:
             write_layers(tmp, layers)
+        if label_probs is not None:
+            _write_npy(tmp / LABEL_PROBS_FILE, label_probs.astype(np.float16))
         coloured = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_colors=colours, process=False)
         write_bytes_atomic(tmp / "full.ply", coloured.export(file_type="ply"))
         write_bytes_atomic(tmp / "full.obj", obj_bytes(mesh.vertices, mesh.faces, colours / 255.0, header="usr reconstruction"))
@@ -111,9 +117,24 @@ def write_layers(folder: Path, result_layers: ResultLayers) -> None:
     for name, data in result_layers.extra_files.items():
         write_bytes_atomic(folder / name, data)
     for name, array in arrays:
-        buf = io.BytesIO()
-        np.save(buf, array)
-        write_bytes_atomic(folder / name, buf.getvalue())
+        _write_npy(folder / name, array)
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def read_label_probs(path: Path, faces: int) -> np.ndarray | None:
+    """label_probs.npy of a result folder (None when the result has none, or was made for another mesh)."""
+    f = Path(path) / LABEL_PROBS_FILE
+    if not f.is_file():
+        return None
+    probs = np.load(f, allow_pickle=False)
+    if probs.ndim != 2 or len(probs) != faces:
+        return None
+    return probs.astype(np.float32)
 
 
 def read_face_labels(path: Path, faces: int) -> np.ndarray:

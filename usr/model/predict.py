@@ -1,5 +1,5 @@
 """The trained model at work: load it with its frozen backbone, encode a subject's views once, then evaluate its
-clothed-surface SDF at any points (the caller chunks them: usr.mesh.extract)."""
+clothed-surface SDF at any points (the caller chunks them: usr.mesh.extract) and its garment labels."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from usr.labels import BACKGROUND
 from usr.model.checkpoint import load_model
 from usr.model.encode import FrozenBackbone, encode_views
 from usr.model.network import ReconModel
@@ -53,3 +55,14 @@ class Predictor:
                          volume=volume)[head]
 
         return sdf
+
+    def label_probabilities(self, stack: ViewStack, points: np.ndarray, body: Callable[[Tensor], Tensor] | None = None,
+                            chunk: int = 8192) -> np.ndarray:
+        """The label head's class probabilities (n, NUM_LABELS) at world points (e.g. a mesh's face centres), with
+        the background class dropped (the head learnt labels on the person's surface only) and renormalised."""
+        logits = self.sdf_function(stack, body, head="labels")
+        out = np.empty((len(points), self.model.config.labels), np.float32)
+        for i in range(0, len(points), chunk):
+            out[i:i + chunk] = torch.softmax(logits(torch.tensor(points[i:i + chunk], dtype=torch.float32)), -1)
+        out[:, BACKGROUND] = 0.0
+        return out / np.maximum(out.sum(1, keepdims=True), 1e-12)

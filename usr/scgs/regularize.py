@@ -85,15 +85,20 @@ def regularize(mesh: trimesh.Trimesh, votes: FaceVotes, options: RegularizeOptio
     q = smooth_votes(votes, adjacency, options)
     labels = q.argmax(1).astype(np.uint8)
     labels = remove_islands(mesh, labels, adjacency, options.min_island_area).astype(np.uint8)
-    consistency = votes.consistency(labels)
-    low = (consistency < options.low_consistency) | (votes.support <= 0)
+    return summarised(mesh, labels, votes.consistency(labels), votes.support <= 0, options.low_consistency)
+
+
+def summarised(mesh: trimesh.Trimesh, labels: np.ndarray, consistency: np.ndarray, unseen: np.ndarray,
+               low_consistency: float) -> SurfaceLabels:
+    """SurfaceLabels with the summary of report.json: area per label, low-confidence and unseen shares."""
+    low = (consistency < low_consistency) | unseen
     area = np.asarray(mesh.area_faces)
     total = float(area.sum())
     summary = {
         "label_area_m2": {LABEL_NAMES[i]: round(float(area[labels == i].sum()), 5)
                           for i in range(1, NUM_LABELS) if (labels == i).any()},
         "low_confidence_fraction": round(float(area[low].sum() / max(total, 1e-12)), 4),
-        "unseen_fraction": round(float(area[votes.support <= 0].sum() / max(total, 1e-12)), 4),
+        "unseen_fraction": round(float(area[unseen].sum() / max(total, 1e-12)), 4),
         "mean_consistency": round(float((consistency * area).sum() / max(total, 1e-12)), 4),
     }
     return SurfaceLabels(labels, consistency, low, summary)

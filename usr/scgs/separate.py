@@ -1,7 +1,9 @@
-"""SCGS end to end: 2D semantics of the input views → labelled surface → geometry fine-tune → layers.
+"""SCGS end to end: 2D semantics of the input views (+ the model's 3D label head) → labelled surface → geometry
+fine-tune → layers.
 
 `view_semantics` gets the per-view class probabilities (the garment parser by default; or the capture's own label
-maps, e.g. a parsing the studio already has); `separate` does the rest on a reconstructed mesh.
+maps, e.g. a parsing the studio already has); `separate` does the rest on a reconstructed mesh (usr.scgs.labelling:
+fusion with the head's probabilities when the reconstruction has them, graph cut, garment presence).
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ from usr.progress import Progress, notify
 from usr.recon_spec import SeparationSpec
 from usr.refine.edges import RefineOptions, RefineStats, refine_edges
 from usr.scgs.layers import Layer, build_layers
-from usr.scgs.regularize import RegularizeOptions, SurfaceLabels, regularize
-from usr.scgs.votes import ViewSemantics, VoteWeights, face_votes
+from usr.scgs.labelling import LabelOptions, label_surface
+from usr.scgs.regularize import SurfaceLabels
+from usr.scgs.votes import ViewSemantics
 
 LABEL_SOURCES = ("parser", "capture")
 
 
 @dataclass(frozen=True)
 class SeparateOptions:
-    weights: VoteWeights = VoteWeights()
-    regularize: RegularizeOptions = RegularizeOptions()
+    labels: LabelOptions = LabelOptions()
     refine: RefineOptions | None = RefineOptions()  # None: no geometry fine-tune
     body_inset: float = 0.01  # m
     thickness: float = SeparationSpec.thickness  # m; > 0 makes closed garment shells
@@ -38,7 +40,8 @@ class SeparateOptions:
     @classmethod
     def from_spec(cls, spec: SeparationSpec) -> "SeparateOptions":
         """The options a user's separation settings stand for (the rest at their defaults)."""
-        return cls(refine=RefineOptions() if spec.refine else None, thickness=spec.thickness)
+        return cls(LabelOptions(source=spec.sources), refine=RefineOptions() if spec.refine else None,
+                   thickness=spec.thickness)
 
 
 @dataclass
@@ -84,10 +87,11 @@ def view_semantics(capture: SubjectCapture, names: list[str], source: str = Sepa
 
 
 def separate(mesh: trimesh.Trimesh, colours: np.ndarray, semantics: list[ViewSemantics],
-             options: SeparateOptions = SeparateOptions()) -> Separation:
+             options: SeparateOptions = SeparateOptions(), head_probs: np.ndarray | None = None) -> Separation:
+    """`head_probs`: the model's label head at the face centres (F×L; usr.reconstruct.Reconstruction.label_probs)."""
     seconds = {}
     t = time.perf_counter()
-    labels = regularize(mesh, face_votes(mesh, semantics, options.weights), options.regularize)
+    labels = label_surface(mesh, colours, semantics, head_probs, options.labels)
     seconds["labels"] = time.perf_counter() - t
     t = time.perf_counter()
     stats = None
