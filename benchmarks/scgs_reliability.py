@@ -36,7 +36,7 @@ from usr.pipeline import reconstruct_subject  # noqa: E402
 from usr.prepared_views import spread_views  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 from usr.result import read_label_probs, read_result  # noqa: E402
-from usr.scgs.fuse import RELIABILITY_POWER, reliability_weights  # noqa: E402
+from usr.scgs.fuse import RELIABILITY_POWER, VIEWS_SCALE, reliability_weights  # noqa: E402
 from usr.scgs.regularize import RegularizeOptions, smooth_votes  # noqa: E402
 from usr.scgs.separate import view_semantics  # noqa: E402
 from usr.scgs.votes import face_votes  # noqa: E402
@@ -78,11 +78,12 @@ def main() -> None:
     for name, c in counts.items():
         seen = c.sum(1)
         recall[name] = tuple(float(np.round(c[i, i] / seen[i], 3)) if seen[i] else 1.0 for i in range(NUM_LABELS))
-    out = {"benchmark": "scgs_reliability", "command": "python benchmarks/scgs_reliability.py " + " ".join(sys.argv[1:]),
+    command = "python benchmarks/scgs_reliability.py " + " ".join(sys.argv[1:])
+    out = {"benchmark": "scgs_reliability", "command": command,
            "runs": runs, "labels": [LABEL_NAMES[i] for i in range(NUM_LABELS)], "recall": recall,
            "weights": {"power": RELIABILITY_POWER,
                        "head": reliability_weights(recall["head"], recall["views"]),
-                       "views": reliability_weights(recall["views"], recall["head"])},
+                       "views": reliability_weights(recall["views"], recall["head"], scale=VIEWS_SCALE)},
            "confusion": {k: v.astype(int).tolist() for k, v in counts.items()}, "date": time.strftime("%Y-%m-%d")}
     write_json_atomic(args.out, out)
     print(json.dumps({k: out[k] for k in ("recall", "weights")}, indent=1))

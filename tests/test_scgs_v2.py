@@ -98,7 +98,7 @@ def test_a_dress_is_one_garment_even_where_the_faces_lean_to_upper_or_lower():
 
 def test_a_shirt_and_skirt_stay_two_garments():
     mesh, y = person()
-    probs = garment_probs(y, {UPPER: 0.45, DRESS: 0.4}, {LOWER: 0.45, DRESS: 0.4}, seed=1)
+    probs = garment_probs(y, {UPPER: 0.55, DRESS: 0.3}, {LOWER: 0.55, DRESS: 0.3}, seed=1)
     d = decide(mesh, probs)
     assert d.hypothesis == "upper+lower" and d.energies["upper+lower"] < d.energies["dress"]
     assert (d.labels[(y > 0.9) & (y <= 1.35)] == UPPER).mean() > 0.98
@@ -112,15 +112,18 @@ def test_presence_drops_a_small_garment_and_an_unsure_one():
     speck = (y > 1.12) & (y < 1.15) & (mesh.triangles_center[:, 0] > 0.1)  # a few cm² of confident "outer"
     probs[speck] = 0.01
     probs[speck, OUTER] = 0.95
-    feet = y < 0.25  # "shoes" at 0.5 against "lower" at 0.35: the cut takes shoes, the presence check does not
+    feet = y < 0.25  # "shoes" at 0.5 against "lower" at 0.35: the cut takes shoes, the evidence is too weak
     probs[feet] = 0.01
     probs[feet, SHOES], probs[feet, LOWER] = 0.5, 0.35
     probs[:, 0] = 0.0
     probs /= probs.sum(1, keepdims=True)
-    free = decide(mesh, probs, options=PresenceOptions(min_area=0.0, min_confidence=0.0))
+    cut = CutOptions(smoothness=0.015)  # a cut that keeps both: the presence check is what removes them
+    free = decide(mesh, probs, cut=cut, options=PresenceOptions(min_area=0.0, min_evidence=0.0))
     assert {"outer", "shoes"} <= set(free.evidence)
-    d = decide(mesh, probs, options=PresenceOptions(min_area=0.01, min_confidence=0.6))
+    d = decide(mesh, probs, cut=cut, options=PresenceOptions(min_area=0.01, min_evidence=0.1))
     assert set(d.dropped) == {"outer", "shoes"} and set(d.evidence) == {"upper", "lower"}
+    assert d.dropped["outer"].area_m2 < 0.01 and d.dropped["shoes"].evidence < 0.1
+    assert min(e.evidence for e in d.evidence.values()) > 0.1
     assert not np.isin(d.labels, (OUTER, SHOES)).any()
 
 

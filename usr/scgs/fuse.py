@@ -28,23 +28,24 @@ SOURCES = ("fused", "views", "head")
 
 # How often each source's own first choice finds a label (recall per label id: background, skin, hair, upper, lower,
 # dress, shoes, outer), measured on 14 validation subjects × 4 and 6 views (seeds 3001–3003, never the benchmark's;
-# docs/model.md) with the shipped model and parser; a source's weight for a label is (its recall / the better
-# source's recall)^4 — the power chosen on the same subjects (2, 4, 8: 4 best at 4 views, within 0.3 % of 8 at 6).
+# benchmarks/scgs_reliability.py, docs/model.md) with the shipped model and parser; a source's weight for a label is
+# (its recall / the better source's recall)^4, the views' then × 0.75 — both chosen on the same subjects.
 HEAD_RECALL = (1.0, 0.877, 0.923, 0.833, 0.963, 0.558, 0.933, 0.804)
 VIEWS_RECALL = (1.0, 0.733, 0.953, 0.919, 0.979, 0.710, 0.925, 0.336)
 RELIABILITY_POWER = 4.0
+VIEWS_SCALE = 0.75
 
 
-def reliability_weights(mine: tuple[float, ...], other: tuple[float, ...], power: float = RELIABILITY_POWER
-                        ) -> tuple[float, ...]:
-    """A source's weight per label: its recall relative to the better source's, raised to `power`."""
-    return tuple(round(float((a / max(a, b)) ** power), 3) for a, b in zip(mine, other))
+def reliability_weights(mine: tuple[float, ...], other: tuple[float, ...], power: float = RELIABILITY_POWER,
+                        scale: float = 1.0) -> tuple[float, ...]:
+    """A source's weight per label: its recall relative to the better source's, raised to `power`, times `scale`."""
+    return tuple(round(float(scale * (a / max(a, b)) ** power), 3) for a, b in zip(mine, other))
 
 
 @dataclass(frozen=True)
 class FusionWeights:
     head: float | tuple[float, ...] = reliability_weights(HEAD_RECALL, VIEWS_RECALL)  # one weight, or one per label
-    views: float | tuple[float, ...] = reliability_weights(VIEWS_RECALL, HEAD_RECALL)
+    views: float | tuple[float, ...] = reliability_weights(VIEWS_RECALL, HEAD_RECALL, scale=VIEWS_SCALE)
     eps: float = 1e-3  # probability floor: one confident source cannot veto a label outright
 
     def per_class(self, which: str) -> np.ndarray:
@@ -80,8 +81,9 @@ def fuse(head: np.ndarray | None, views: np.ndarray | None, support: np.ndarray 
     if head.shape != views.shape:
         raise ValueError(f"label fusion: head probabilities {head.shape} vs view votes {views.shape}")
     s = np.ones(len(views)) if support is None else support
-    logp = (weights.per_class("head")[None] * np.log(_normalised(head.astype(np.float64)) + weights.eps)
-            + weights.per_class("views")[None] * s[:, None] * np.log(_normalised(views.astype(np.float64)) + weights.eps))
+    log_head = np.log(_normalised(head.astype(np.float64)) + weights.eps)
+    log_views = np.log(_normalised(views.astype(np.float64)) + weights.eps)
+    logp = weights.per_class("head")[None] * log_head + weights.per_class("views")[None] * s[:, None] * log_views
     logp[:, BACKGROUND] = -np.inf
     logp -= logp.max(1, keepdims=True)
     return _normalised(np.exp(logp))

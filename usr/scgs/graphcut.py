@@ -21,8 +21,9 @@ from usr.labels import BACKGROUND, NUM_LABELS
 
 @dataclass(frozen=True)
 class CutOptions:
-    smoothness: float = 0.015  # λ (m): a boundary metre costs as much as λ m² labelled against 1 nat of evidence —
-    # a region of radius r against c nats/m² of evidence is only worth its own label when r > 2λ/c
+    smoothness: float = 0.06  # λ (m): a boundary metre costs as much as λ m² labelled against 1 nat of evidence —
+    # a region of radius r against c nats/m² of evidence is only worth its own label when r > 2λ/c. Chosen on
+    # validation subjects (0.0075 … 0.25: 0.06 best at 4 and 6 views; docs/model.md)
     colour_sigma: float = 30.0  # RGB distance at which the contrast term has fallen to e^-½
     crease_sigma: float = 0.3  # 1 − cos(dihedral angle) at which it has fallen to e^-½
     floor: float = 0.1  # the contrast term never drops below this share of a plain edge

@@ -36,7 +36,7 @@ class LabelOptions:
             raise ValueError(f"unknown label source {self.source!r}; known: {', '.join(SOURCES)}")
 
 
-KEEP_ALL = PresenceOptions(min_area=0.0, min_confidence=0.0, dress_hypothesis=False)
+KEEP_ALL = PresenceOptions(min_area=0.0, min_evidence=0.0, dress_hypothesis=False)
 
 
 def label_surface(mesh: trimesh.Trimesh, colours: np.ndarray | None, semantics: list[ViewSemantics],

@@ -3,10 +3,12 @@
 1. **Dress or upper + lower**, as whole-garment hypotheses: the graph cut once without the dress and once without
    upper and lower; the labelling of lower energy wins (a dress that the views half call "upper" stays one dress, a
    shirt and skirt never become a patchwork with dress bits).
-2. **Presence:** a garment stays only if its area and its confidence (the area-weighted mean probability of its
-   label on its faces) pass thresholds; otherwise it is cut again without it, until every garment left passes.
-Each garment's evidence (area, confidence, the share of its area where both sources' own first choice agree with
-it) goes into report.json.
+2. **Presence:** a garment stays only if its area passes a threshold and its evidence does: how much the energy
+   rises when the surface is cut again without it (nats × m²: a small garment the sources are sure of keeps its
+   layer; a large patch they half believe does not). The weakest garment below the thresholds is dropped and the
+   rest are weighed again, until every garment left passes.
+Each garment's evidence (area, confidence = the area-weighted mean probability of its label on its faces, the
+energy it saves, the share of its area where both sources' own first choice agree with it) goes into report.json.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from usr.scgs.graphcut import CutOptions, MeshEdges, graph_cut
 @dataclass(frozen=True)
 class PresenceOptions:
     min_area: float = 0.01  # m²: a smaller garment is not one (a hand of a sleeve, a speck of "outer")
-    min_confidence: float = 0.72  # chosen on validation subjects (0.65 / 0.72 / 0.8: fewest wrong garment sets)
+    min_evidence: float = 0.1  # nats × m², chosen on validation subjects (docs/model.md)
     dress_hypothesis: bool = True
 
 
@@ -32,10 +34,12 @@ class GarmentEvidence:
     area_m2: float
     confidence: float
     agreement: float | None  # None when only one source gave labels
+    evidence: float = float("inf")  # energy saved by having this garment (nats × m²); inf: not weighed
 
     def as_dict(self) -> dict:
         return {"area_m2": round(self.area_m2, 5), "confidence": round(self.confidence, 3),
-                "agreement": None if self.agreement is None else round(self.agreement, 3)}
+                "agreement": None if self.agreement is None else round(self.agreement, 3),
+                "evidence": None if not np.isfinite(self.evidence) else round(self.evidence, 4)}
 
 
 @dataclass
@@ -70,10 +74,6 @@ def garment_evidence(mesh: trimesh.Trimesh, labels: np.ndarray, probs: np.ndarra
     return out
 
 
-def _passes(e: GarmentEvidence, options: PresenceOptions) -> bool:
-    return e.area_m2 >= options.min_area and e.confidence >= options.min_confidence
-
-
 def decide(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None = None,
            cut: CutOptions = CutOptions(), options: PresenceOptions = PresenceOptions(),
            sources: tuple[np.ndarray, np.ndarray] | None = None) -> Decision:
@@ -90,15 +90,27 @@ def decide(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None 
         ul, e_ul = graph_cut(mesh, probs, options=cut, allowed=no_dress, edges=edges)
         d, e_d = graph_cut(mesh, probs, options=cut, allowed=dress_only, edges=edges)
         energies.update({"upper+lower": e_ul, "dress": e_d})
-        hypothesis, labels, allowed = (("dress", d, dress_only) if e_d < e_ul else ("upper+lower", ul, no_dress))
+        hypothesis, labels, allowed, e = (("dress", d, dress_only, e_d) if e_d < e_ul
+                                          else ("upper+lower", ul, no_dress, e_ul))
     dropped: dict[str, GarmentEvidence] = {}
+    weigh = options.min_evidence > 0
     while True:
         evidence = garment_evidence(mesh, labels, probs, sources, allowed)
-        failing = [lab for lab, ev in evidence.items() if not _passes(ev, options)]
-        if not failing or allowed.sum() <= len(failing):
+        without = {}
+        for lab, ev in evidence.items():
+            if weigh:
+                trial = allowed.copy()
+                trial[lab] = False
+                without[lab] = graph_cut(mesh, probs, options=cut, allowed=trial, edges=edges)
+                ev.evidence = without[lab][1] - e
+        failing = [lab for lab, ev in evidence.items()
+                   if ev.area_m2 < options.min_area or ev.evidence < options.min_evidence]
+        if not failing:
             break
-        for lab in failing:
-            dropped[LABEL_NAMES[lab]] = evidence[lab]
-            allowed[lab] = False
-        labels, energies["final"] = graph_cut(mesh, probs, options=cut, allowed=allowed, edges=edges)
+        weakest = min(failing, key=lambda lab: (evidence[lab].evidence, evidence[lab].area_m2))
+        dropped[LABEL_NAMES[weakest]] = evidence[weakest]
+        allowed[weakest] = False
+        labels, e = without[weakest] if weakest in without else graph_cut(mesh, probs, options=cut, allowed=allowed,
+                                                                          edges=edges)
+        energies["final"] = e
     return Decision(labels, {LABEL_NAMES[k]: v for k, v in evidence.items()}, dropped, hypothesis, energies)

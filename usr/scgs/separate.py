@@ -22,8 +22,8 @@ from usr.parsing.train import load_parser
 from usr.progress import Progress, notify
 from usr.recon_spec import SeparationSpec
 from usr.refine.edges import RefineOptions, RefineStats, refine_edges
-from usr.scgs.layers import Layer, build_layers
 from usr.scgs.labelling import LabelOptions, label_surface
+from usr.scgs.layers import Layer, build_layers
 from usr.scgs.regularize import SurfaceLabels
 from usr.scgs.votes import ViewSemantics
 
