@@ -8,6 +8,7 @@ from usr.labels import DRESS, HAIR, LOWER, NUM_LABELS, OUTER, SHOES, SKIN, UPPER
 from usr.scgs.fuse import FusionWeights, fuse
 from usr.scgs.graphcut import CutOptions, graph_cut
 from usr.scgs.labelling import LabelOptions, label_surface
+from usr.scgs.layers import build_layers
 from usr.scgs.presence import PresenceOptions, decide
 
 
@@ -155,3 +156,21 @@ def test_label_surface_reports_garments_and_falls_back_to_the_views_without_a_he
         label_surface(mesh, None, [], None, LabelOptions(source="fused"))
     with pytest.raises(ValueError, match="unknown label source"):
         LabelOptions(source="both")
+
+
+def test_the_body_layer_from_the_body_head_stays_under_the_clothes():
+    """A body surface that pokes out of its clothes is pulled back under them (1 cm under garments, on the skin
+    elsewhere); where skin shows, it takes the clothed surface's colours."""
+    clothed = trimesh.creation.icosphere(subdivisions=4, radius=0.3)
+    labels = np.where(clothed.triangles_center[:, 1] > 0.1, SKIN, UPPER).astype(np.uint8)
+    colours = np.where((clothed.vertices[:, 1] > 0.1)[:, None], [210, 170, 150], [20, 20, 200]).astype(np.uint8)
+    body = trimesh.creation.icosphere(subdivisions=4, radius=0.31)  # 1 cm outside everywhere
+    layers = build_layers(clothed, colours, labels, body_inset=0.01, body=body)
+    b = layers[0]
+    assert b.name == "body" and len(b.mesh.faces) == len(body.faces)
+    r = np.linalg.norm(b.mesh.vertices, axis=1)
+    under = b.mesh.vertices[:, 1] < 0.0
+    assert r.max() <= 0.3 + 1e-3  # never outside the clothes
+    assert np.all(r[under] <= 0.291)  # a centimetre under the shirt
+    top = b.mesh.vertices[:, 1] > 0.2
+    assert np.abs(b.colours[top].astype(int) - [210, 170, 150]).max() <= 1

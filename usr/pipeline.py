@@ -20,7 +20,7 @@ from usr.recon_spec import METHODS, ReconSpec, SeparationSpec
 from usr.model.checkpoint import is_model_file
 from usr.model.predict import Predictor
 from usr.reconstruct import BodyFit, Reconstruction, reconstruct, reconstruct_with_model
-from usr.result import read_label_probs, read_result, write_result
+from usr.result import read_label_probs, read_layers, read_result, write_result
 from usr.scgs.separate import SeparateOptions, separate, view_semantics
 from usr.training.checkpoint import load_checkpoint, surface_level
 from usr.viz import contact_sheet, face_label_colours, face_value_colours
@@ -65,7 +65,8 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
     if spec.layers:
         sam = load_sam_if(spec.separation)
         separation = separate_capture(capture, rec.mesh, rec.colours, rec.views_used, spec.separation,
-                                      span(progress, mesh_share, 1.0), sam=sam, head_probs=rec.label_probs)
+                                      span(progress, mesh_share, 1.0), sam=sam, head_probs=rec.label_probs,
+                                      body=rec.body_mesh)
         record_separation(report, separation, spec.separation.label_source, sam is not None)
         rec.seconds["total"] = sum(v for k, v in rec.seconds.items() if k != "total")
         rec.mesh = separation.mesh
@@ -86,13 +87,14 @@ def load_sam_if(spec: SeparationSpec):
 
 
 def separate_capture(capture, mesh, colours, names: list[str], spec: SeparationSpec = SeparationSpec(),
-                     progress: Progress | None = None, sam=None, head_probs=None):
+                     progress: Progress | None = None, sam=None, head_probs=None, body=None):
     """SCGS on a reconstructed mesh of `capture` seen by the views `names` (timed: parse, labels, refine, layers;
-    progress: "parse"); `head_probs`: the model's label head at the mesh's faces, when the model made it."""
+    progress: "parse"); `head_probs`, `body`: the model's label head at the mesh's faces and its body surface, when
+    the model made them."""
     t = time.perf_counter()
     semantics = view_semantics(capture, names, spec.label_source, progress=progress, sam=sam)
     parse_seconds = time.perf_counter() - t
-    separation = separate(mesh, colours, semantics, SeparateOptions.from_spec(spec), head_probs)
+    separation = separate(mesh, colours, semantics, SeparateOptions.from_spec(spec), head_probs, body)
     separation.seconds = {"parse": parse_seconds, **separation.seconds}
     return separation
 
@@ -107,8 +109,9 @@ def separate_result(result: Path, spec: SeparationSpec = SeparationSpec(), subje
     capture = read_capture(subject)
     names = report.get("views_used") or capture.camera_names
     head_probs = read_label_probs(result, len(mesh.faces))
+    body = read_layers(result)["body"].mesh if report.get("scgs", {}).get("body_layer") == "body head" else None
     separation = separate_capture(capture, mesh, colours, names, spec, progress, sam=load_sam_if(spec),
-                                  head_probs=head_probs)
+                                  head_probs=head_probs, body=body)
     record_separation(report, separation, spec.label_source, spec.sam_checkpoint is not None)
     rec = Reconstruction(separation.mesh, colours, list(names), report["seconds"])
     write_result(result, separation.mesh, colours, report, preview=preview_picture(capture, rec, separation),

@@ -49,6 +49,7 @@ class Reconstruction:
     warnings: list[str] = field(default_factory=list)
     hull: OccupancyGrid | None = None
     label_probs: np.ndarray | None = None  # F×NUM_LABELS: the model's label head at the face centres (model only)
+    body_mesh: trimesh.Trimesh | None = None  # the model's body-under-the-clothes surface (model only)
 
 
 def check_consistency(views: PreparedViews, hull: OccupancyGrid, min_coverage: float = 0.95) -> list[str]:
@@ -188,7 +189,8 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     """The mesh of `capture` by the reconstruction model (usr.model), feed-forward: views at the model's working
     size → visual hull (where to look) → backbone features → [a model with a body prior and a `body_fit`: the body
     fitted to its first look] → SDF coarse-to-fine over the hull → marching cubes at 0 → optional fine-tune
-    (usr.model.refine) → colours blended from the full-size views. Progress: ["body fit"], "mesh", then
+    (usr.model.refine) → the label head at the faces and the body head's surface (for SCGS) → colours blended
+    from the full-size views. Progress: ["body fit"], "mesh", then
     "fine-tune" when fine-tuning."""
     seconds: dict[str, float] = {}
     names, views, hull, warnings = prepared(capture, spec, predictor.work_size, seconds)
@@ -229,6 +231,19 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     t = time.perf_counter()
     label_probs = predictor.label_probabilities(stack, np.asarray(mesh.triangles_center), body)
     seconds["labels 3D"] = time.perf_counter() - t
+    t = time.perf_counter()
+    body_mesh = body_surface(predictor, stack, hull, max(64, spec.resolution // 2), body)
+    seconds["body 3D"] = time.perf_counter() - t
     rec = coloured(capture, mesh, names, seconds, warnings, hull)
-    rec.label_probs = label_probs
+    rec.label_probs, rec.body_mesh = label_probs, body_mesh
     return rec
+
+
+def body_surface(predictor: Predictor, stack: ViewStack, hull: OccupancyGrid, resolution: int,
+                 body: Callable[[torch.Tensor], torch.Tensor] | None = None) -> trimesh.Trimesh | None:
+    """The model's body head's zero level (the body under the clothes) at `resolution`, None when it has none."""
+    values, lo, step = sdf_grid_coarse_to_fine(predictor.sdf_function(stack, body, head="body_sdf"), hull, resolution)
+    try:
+        return marching_cubes_mesh(values, lo, step, 0.0)
+    except ValueError:
+        return None

@@ -51,13 +51,25 @@ def push_outside(
     Each moved point goes to its closest surface point plus `clearance` along that triangle's
     outward normal; a few iterations settle points whose closest triangle changes.
     """
+    return _push(points, query, clearance, 1.0, iterations)
+
+
+def push_inside(
+    points: Float[np.ndarray, "n 3"], query: MeshQuery, clearance: float | np.ndarray, iterations: int = 6
+) -> Float[np.ndarray, "n 3"]:
+    """`push_outside` the other way: points outside a closed mesh, or closer than `clearance` inside it, go to
+    `clearance` inside it (a body kept under its clothes)."""
+    return _push(points, query, clearance, -1.0, iterations)
+
+
+def _push(points, query: MeshQuery, clearance, side: float, iterations: int) -> np.ndarray:
     p = np.asarray(points, dtype=np.float64).copy()
     gap = np.broadcast_to(np.asarray(clearance, dtype=np.float64), (len(p),))
     for _ in range(iterations):
-        sd = query.signed_distance(p)
+        sd = side * query.signed_distance(p)
         bad = np.flatnonzero(sd < gap)
         if bad.size == 0:
             break
         cp, n, _ = query.closest(p[bad])
-        p[bad] = cp + n * gap[bad, None]
+        p[bad] = cp + side * n * gap[bad, None]
     return p

@@ -1,8 +1,10 @@
 """SCGS step 3: the labelled clothed mesh → separate layers (body + one open mesh per garment), GLB with named nodes.
 
 Garment layers are the faces of their label, cut along the label boundaries (which the geometry fine-tune has
-smoothed), with the reconstruction's vertex colours. The body layer is the closed clothed surface pulled inwards
-under hair and garments by `body_inset` (skin stays where it was) — a placeholder until the SMPL-D fit replaces it.
+smoothed), with the reconstruction's vertex colours. The body layer is the model's body-under-the-clothes surface
+when the reconstruction has one (its body head), kept `body_inset` under the clothed surface, else the closed
+clothed surface pulled inwards under hair and garments by `body_inset` (skin stays where it was); the SMPL-D fit
+replaces either.
 An optional `thickness` turns each garment into a closed shell (outer sheet, inner sheet, rim).
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
+from usr.geometry.distance import MeshQuery, push_inside
 from usr.labels import BACKGROUND, GARMENT_LABELS, LABEL_NAMES, LAYER_ORDER, SKIN
 from usr.mesh.graph import vertex_adjacency
 from usr.mesh.ops import split_nonmanifold, thicken
@@ -49,18 +52,43 @@ def body_placeholder(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np
     for _ in range(smooth_rings):  # soften the step of the inset at the garment edges: mean over self + neighbours
         covered = (adjacency @ covered + covered) / (degree + 1)
     v = np.asarray(mesh.vertices) - inset * covered[:, None] * np.asarray(mesh.vertex_normals)
-    skin_vertices = np.unique(faces[face_labels == SKIN].reshape(-1))
-    tone = np.median(colours[skin_vertices], axis=0) if skin_vertices.size else np.array([200, 160, 140])
+    tone = _skin_tone(mesh, colours, face_labels)
     body_colours = np.where((covered > 0.5)[:, None], tone, colours).astype(np.uint8)
     return trimesh.Trimesh(v, faces, process=False), body_colours
 
 
+def body_under(body: trimesh.Trimesh, mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray,
+               inset: float, skin_reach: float = 0.01) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """A body surface (the model's body head) kept `inset` under the clothed surface where garments cover it and
+    never outside it; coloured from the clothed surface where it shows (skin within `skin_reach`), else the
+    median skin tone."""
+    query = MeshQuery(np.asarray(mesh.vertices), np.asarray(mesh.faces))
+    _, _, face = query.closest(np.asarray(body.vertices))
+    covered = np.isin(face_labels[face], GARMENT_LABELS)
+    v = push_inside(np.asarray(body.vertices), query, np.where(covered, inset, 0.0))
+    skin_faces = face_labels == SKIN
+    tone = _skin_tone(mesh, colours, face_labels)
+    near_skin = skin_faces[face] & (query.distance(v) <= skin_reach)
+    nearest_vertex = np.asarray(mesh.faces)[face, 0]
+    body_colours = np.where(near_skin[:, None], colours[nearest_vertex], tone).astype(np.uint8)
+    return trimesh.Trimesh(v, np.asarray(body.faces), process=False), body_colours
+
+
+def _skin_tone(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray) -> np.ndarray:
+    skin_vertices = np.unique(np.asarray(mesh.faces)[face_labels == SKIN].reshape(-1))
+    return np.median(colours[skin_vertices], axis=0) if skin_vertices.size else np.array([200, 160, 140])
+
+
 def build_layers(mesh: trimesh.Trimesh, colours: np.ndarray, face_labels: np.ndarray, body_inset: float = 0.01,
-                 thickness: float = 0.0) -> list[Layer]:
-    """Body first, then the garments present, innermost first (usr.labels.LAYER_ORDER)."""
+                 thickness: float = 0.0, body: trimesh.Trimesh | None = None) -> list[Layer]:
+    """Body first (from `body`, the model's body surface, when given), then the garments present, innermost first
+    (usr.labels.LAYER_ORDER)."""
     if len(face_labels) != len(mesh.faces):
         raise ValueError(f"face labels: {len(face_labels)} values for {len(mesh.faces)} faces")
-    layers = [Layer("body", *body_placeholder(mesh, colours, face_labels, body_inset))]
+    if body is not None:
+        layers = [Layer("body", *body_under(body, mesh, colours, face_labels, body_inset))]
+    else:
+        layers = [Layer("body", *body_placeholder(mesh, colours, face_labels, body_inset))]
     for label in LAYER_ORDER:
         if label in (SKIN, BACKGROUND) or not (face_labels == label).any():
             continue

@@ -52,8 +52,10 @@ class Separation:
     refine: RefineStats | None
     seconds: dict[str, float] = field(default_factory=dict)
 
+    body_source: str = "placeholder"  # what the body layer is: "body head" (the model's) or "placeholder"
+
     def report(self) -> dict:
-        out = {**self.labels.summary, "layers": [layer.name for layer in self.layers]}
+        out = {**self.labels.summary, "layers": [layer.name for layer in self.layers], "body_layer": self.body_source}
         if self.refine is not None:
             out["refine"] = {"boundary_vertices": self.refine.boundary_vertices,
                              "max_move_m": round(self.refine.max_move_m, 5),
@@ -87,8 +89,10 @@ def view_semantics(capture: SubjectCapture, names: list[str], source: str = Sepa
 
 
 def separate(mesh: trimesh.Trimesh, colours: np.ndarray, semantics: list[ViewSemantics],
-             options: SeparateOptions = SeparateOptions(), head_probs: np.ndarray | None = None) -> Separation:
-    """`head_probs`: the model's label head at the face centres (F×L; usr.reconstruct.Reconstruction.label_probs)."""
+             options: SeparateOptions = SeparateOptions(), head_probs: np.ndarray | None = None,
+             body: trimesh.Trimesh | None = None) -> Separation:
+    """`head_probs`: the model's label head at the face centres (F×L; usr.reconstruct.Reconstruction.label_probs);
+    `body`: its body-under-the-clothes surface, the body layer (else a placeholder from the clothed surface)."""
     seconds = {}
     t = time.perf_counter()
     labels = label_surface(mesh, colours, semantics, head_probs, options.labels)
@@ -99,6 +103,6 @@ def separate(mesh: trimesh.Trimesh, colours: np.ndarray, semantics: list[ViewSem
         mesh, stats = refine_edges(mesh, labels.face_labels, options.refine)
     seconds["refine"] = time.perf_counter() - t
     t = time.perf_counter()
-    layers = build_layers(mesh, colours, labels.face_labels, options.body_inset, options.thickness)
+    layers = build_layers(mesh, colours, labels.face_labels, options.body_inset, options.thickness, body)
     seconds["layers"] = time.perf_counter() - t
-    return Separation(mesh, labels, layers, stats, seconds)
+    return Separation(mesh, labels, layers, stats, seconds, "placeholder" if body is None else "body head")
