@@ -87,12 +87,16 @@ def _expand(labels: np.ndarray, alpha: int, unary: np.ndarray, edges: MeshEdges,
 
 def graph_cut(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None = None,
               options: CutOptions = CutOptions(), allowed: np.ndarray | None = None,
-              edges: MeshEdges | None = None, eps: float = 1e-4) -> tuple[np.ndarray, float]:
+              edges: MeshEdges | None = None, eps: float = 1e-4,
+              init: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Face labels minimising E for the label distributions `probs` (F×L), and that energy. `allowed`: the labels that
-    may be given (bool L; background never is)."""
+    may be given (bool L; background never is); `init`: labels to start from (e.g. a cut with one label more), faces
+    with a label not allowed start at their best allowed one."""
     unary, usable = label_costs(mesh, probs, allowed, eps)
     edges = edges or MeshEdges.of(mesh, colours, options)
     labels = usable[np.argmin(unary[:, usable], axis=1)]
+    if init is not None:
+        labels = np.where(np.isin(init, usable), init, labels)
     best = energy(labels, unary, edges, options.smoothness)
     for _ in range(options.cycles):
         before = best

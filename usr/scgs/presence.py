@@ -87,8 +87,8 @@ def decide(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None 
         no_dress, dress_only = allowed.copy(), allowed.copy()
         no_dress[DRESS] = False
         dress_only[[UPPER, LOWER]] = False
-        ul, e_ul = graph_cut(mesh, probs, options=cut, allowed=no_dress, edges=edges)
-        d, e_d = graph_cut(mesh, probs, options=cut, allowed=dress_only, edges=edges)
+        ul, e_ul = graph_cut(mesh, probs, options=cut, allowed=no_dress, edges=edges, init=labels)
+        d, e_d = graph_cut(mesh, probs, options=cut, allowed=dress_only, edges=edges, init=labels)
         energies.update({"upper+lower": e_ul, "dress": e_d})
         hypothesis, labels, allowed, e = (("dress", d, dress_only, e_d) if e_d < e_ul
                                           else ("upper+lower", ul, no_dress, e_ul))
@@ -101,7 +101,7 @@ def decide(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None 
             if weigh:
                 trial = allowed.copy()
                 trial[lab] = False
-                without[lab] = graph_cut(mesh, probs, options=cut, allowed=trial, edges=edges)
+                without[lab] = graph_cut(mesh, probs, options=cut, allowed=trial, edges=edges, init=labels)
                 ev.evidence = without[lab][1] - e
         failing = [lab for lab, ev in evidence.items()
                    if ev.area_m2 < options.min_area or ev.evidence < options.min_evidence]
@@ -111,6 +111,6 @@ def decide(mesh: trimesh.Trimesh, probs: np.ndarray, colours: np.ndarray | None 
         dropped[LABEL_NAMES[weakest]] = evidence[weakest]
         allowed[weakest] = False
         labels, e = without[weakest] if weakest in without else graph_cut(mesh, probs, options=cut, allowed=allowed,
-                                                                          edges=edges)
+                                                                          edges=edges, init=labels)
         energies["final"] = e
     return Decision(labels, {LABEL_NAMES[k]: v for k, v in evidence.items()}, dropped, hypothesis, energies)
