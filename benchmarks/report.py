@@ -377,7 +377,7 @@ def scgs_goals(r: dict, presence: list[dict]) -> list[str]:
 
 def scgs_wrong_garments(runs: list[dict]) -> list[str]:
     """Which garments the default got wrong, per run."""
-    bad = [x for x in runs if x["variant"] == SCGS_MAIN and x["phantoms"]]
+    bad = [x for x in runs if x["variant"] == SCGS_MAIN and x.get("phantoms")]
     if not bad:
         return []
     return ["Wrong garment sets (default + edge fine-tune): " + "; ".join(
