@@ -144,7 +144,11 @@ def settings_command(func: Callable, param: str, cls: type, *, defaults: Mapping
     @functools.wraps(func)
     def command(**kwargs):
         values = {leaf.path: leaf.parse(kwargs.pop(leaf.name)) for leaf in options}
-        return func(**kwargs, **{param: build(cls, values, nested)})
+        try:  # a settings object that checks itself (e.g. SeparationSpec's choices) fails here, as a usage error
+            settings = build(cls, values, nested)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return func(**kwargs, **{param: settings})
 
     command.__signature__ = inspect.Signature(parameters, return_annotation=signature.return_annotation)
     command.__annotations__ = annotations

@@ -162,3 +162,14 @@ def test_benchmark_arguments_come_from_the_spec_with_their_own_defaults():
 def test_settings_are_frozen(settings):
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(settings, dataclasses.fields(settings)[0].name, None)
+
+
+def test_a_bad_separation_choice_is_a_usage_error_before_any_work(tmp_path):
+    """`--label-sources` and `--labels` are checked when the settings are made (SeparationSpec), not after a
+    reconstruction: one usage error naming the option and the known values."""
+    with pytest.raises(ValueError, match="--label-sources: unknown value 'both'; known: fused, views, head"):
+        dataclasses.replace(ReconSpec().separation, sources="both")
+    res = CliRunner().invoke(app, ["reconstruct", str(tmp_path / "missing"), "--out", str(tmp_path / "r"),
+                                   "--labels", "foo"])
+    assert res.exit_code == 2 and "--labels: unknown value 'foo'" in res.output
+    assert not (tmp_path / "r").exists()

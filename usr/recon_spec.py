@@ -13,6 +13,8 @@ from pathlib import Path
 from usr.settings import setting
 
 METHODS = ("field", "visual-hull", "scratch")
+LABEL_SOURCES = ("parser", "capture")  # where the views' 2D labels come from
+LABEL_FUSION = ("fused", "views", "head")  # which label sources SCGS uses on the surface
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,12 @@ class SeparationSpec:
     sam_type: str = setting("vit_b", "vit_b, vit_l or vit_h (must match the checkpoint).")
     refine: bool = setting(True, "Geometry fine-tune of garment edges.")
     thickness: float = setting(0.0, "Garment thickness in metres (0 = open sheets).", min=0.0)
+
+    def __post_init__(self) -> None:  # checked when the settings are made, not after a reconstruction
+        for name, value, known in (("--labels", self.label_source, LABEL_SOURCES),
+                                   ("--label-sources", self.sources, LABEL_FUSION)):
+            if value not in known:
+                raise ValueError(f"{name}: unknown value {value!r}; known: {', '.join(known)}")
 
 
 @dataclass(frozen=True)

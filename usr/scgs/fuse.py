@@ -23,7 +23,6 @@ import numpy as np
 from usr.labels import BACKGROUND, NUM_LABELS
 from usr.scgs.votes import FaceVotes
 
-SOURCES = ("fused", "views", "head")
 
 
 # How often each source's own first choice finds a label (recall per label id: background, skin, hair, upper, lower,

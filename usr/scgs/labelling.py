@@ -15,7 +15,8 @@ import numpy as np
 import trimesh
 
 from usr.mesh.graph import face_adjacency_matrix
-from usr.scgs.fuse import SOURCES, FusionWeights, fuse, vote_support
+from usr.recon_spec import LABEL_FUSION
+from usr.scgs.fuse import FusionWeights, fuse, vote_support
 from usr.scgs.graphcut import CutOptions
 from usr.scgs.presence import PresenceOptions, decide
 from usr.scgs.regularize import RegularizeOptions, SurfaceLabels, remove_islands, smooth_votes, summarised
@@ -32,8 +33,8 @@ class LabelOptions:
     presence: PresenceOptions | None = PresenceOptions()  # None: every label the cut gives is kept
 
     def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"unknown label source {self.source!r}; known: {', '.join(SOURCES)}")
+        if self.source not in LABEL_FUSION:
+            raise ValueError(f"unknown label source {self.source!r}; known: {', '.join(LABEL_FUSION)}")
 
 
 KEEP_ALL = PresenceOptions(min_area=0.0, min_evidence=0.0, dress_hypothesis=False)

@@ -20,14 +20,13 @@ from usr.parsing.predict import DEFAULT_PARSER, parse_probabilities
 from usr.parsing.sam_refine import refine_probabilities
 from usr.parsing.train import load_parser
 from usr.progress import Progress, notify
-from usr.recon_spec import SeparationSpec
+from usr.recon_spec import LABEL_SOURCES, SeparationSpec
 from usr.refine.edges import RefineOptions, RefineStats, refine_edges
 from usr.scgs.labelling import LabelOptions, label_surface
 from usr.scgs.layers import Layer, build_layers
 from usr.scgs.regularize import SurfaceLabels
 from usr.scgs.votes import ViewSemantics
 
-LABEL_SOURCES = ("parser", "capture")
 
 
 @dataclass(frozen=True)
