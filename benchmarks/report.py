@@ -430,7 +430,11 @@ def scgs_section(results: list[dict]) -> list[str]:
         lines += [*scgs_wrong_garments(r["runs"]), ""]
         goals = scgs_goals(r, presence) if r.get("purpose") != "selection" else []
         if goals:
-            lines += ["Goals of the issue against these numbers:", "", *goals, ""]
+            lines += ["Goals of the issue against these numbers:", "", *goals, "",
+                      "![SCGS labels by source](images/scgs_v2.png)", "",
+                      "One benchmark subject (an open jacket over a shirt, barefoot) from 6 views: the parser alone calls the "
+                      "jacket a shirt and the feet shoes; the label head alone misses the shirt in the jacket's opening; "
+                      "fused, both are right. `python benchmarks/scgs_picture.py --subject bench_proc/subject_0004 --views 6`", ""]
     return lines
 
 
