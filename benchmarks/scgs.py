@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 import tempfile
@@ -146,7 +147,7 @@ def main() -> None:
                 summary[f"{name}@{k}"]["garment_iou"] = {
                     lab: float(np.mean([r["garment_iou"][lab] for r in sel if lab in r["garment_iou"]])) for lab in labels}
     write_json_atomic(args.out, {
-        "benchmark": "scgs", "command": "python benchmarks/scgs.py " + " ".join(sys.argv[1:]), "resolution": args.resolution, "subjects": sorted({r["subject"] for r in rows}),
+        "benchmark": "scgs", "command": "python benchmarks/scgs.py " + shlex.join(sys.argv[1:]), "resolution": args.resolution, "subjects": sorted({r["subject"] for r in rows}),
         "variants": [v[0] for v in variants], "summary": summary, "runs": rows,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d")})
     print(json.dumps(summary, indent=1))
