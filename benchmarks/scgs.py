@@ -114,7 +114,7 @@ def main() -> None:
         for k in args.views:
             names = spread_views(cap.camera_names, k)
             out = tmp / f"{sid.replace('/', '_')}_{k}"
-            reconstruct_subject(subject, out, replace(base, views=tuple(names)))
+            reconstruct_subject(subject, out, replace(base, views=tuple(names)), heads=True)
             mesh, colours, _ = read_result(out)
             head_probs = read_label_probs(out, len(mesh.faces))
             t = time.perf_counter()

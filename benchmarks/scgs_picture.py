@@ -39,7 +39,8 @@ def main() -> None:
     cap = read_subject(args.subject)
     names = spread_views(cap.camera_names, args.views)
     with tempfile.TemporaryDirectory(prefix="usr-scgs-picture-") as tmp:
-        reconstruct_subject(args.subject, Path(tmp), replace(ReconSpec(), views=tuple(names), layers=False))
+        reconstruct_subject(args.subject, Path(tmp), replace(ReconSpec(), views=tuple(names), layers=False),
+                            heads=True)
         mesh, colours, _ = read_result(Path(tmp))
         head = read_label_probs(Path(tmp), len(mesh.faces))
     semantics = view_semantics(cap, names, "parser")

@@ -60,7 +60,7 @@ def main() -> None:
             truth = cap.ground_truth.face_labels()[tri]
             for k in args.views:
                 names = spread_views(cap.camera_names, k)
-                reconstruct_subject(subject, tmp, replace(ReconSpec(), views=tuple(names), layers=False))
+                reconstruct_subject(subject, tmp, replace(ReconSpec(), views=tuple(names), layers=False), heads=True)
                 mesh, _, _ = read_result(tmp)
                 head = read_label_probs(tmp, len(mesh.faces))
                 if head is None:

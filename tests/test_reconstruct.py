@@ -130,3 +130,23 @@ def test_a_body_fit_is_passed_down_and_a_distrusted_one_is_left_out(subject):
     assert not np.array_equal(with_body.mesh.vertices, plain.mesh.vertices)  # the body was read
     assert any("body prior" in w for w in left_out.warnings)
     assert np.array_equal(left_out.mesh.vertices, plain.mesh.vertices)
+
+
+def test_the_model_reads_its_label_and_body_heads_only_when_asked(subject):
+    """SCGS's inputs from the model: its label head at every face (a distribution over the person's labels) and its
+    body surface inside the clothed one; a reconstruction without layers skips them (no time spent)."""
+    from usr.io.subject_folder import read_subject
+    from usr.labels import BACKGROUND
+    from usr.model.predict import Predictor
+    from usr.recon_spec import ReconSpec
+    from usr.reconstruct import reconstruct_with_model
+
+    capture, predictor = read_subject(subject), Predictor.load()
+    spec = ReconSpec(views=("cam00", "cam02", "cam04"), resolution=48, layers=False)
+    rec = reconstruct_with_model(capture, predictor, spec)
+    assert rec.label_probs.shape == (len(rec.mesh.faces), 8)
+    assert np.allclose(rec.label_probs.sum(1), 1.0, atol=1e-4) and (rec.label_probs[:, BACKGROUND] == 0).all()
+    assert rec.body_mesh is not None and rec.body_mesh.volume < rec.mesh.volume
+    assert {"labels 3D", "body 3D"} <= set(rec.seconds)
+    bare = reconstruct_with_model(capture, predictor, spec, heads=False)
+    assert bare.label_probs is None and bare.body_mesh is None and "labels 3D" not in bare.seconds

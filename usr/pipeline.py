@@ -29,11 +29,13 @@ MESH_SHARE = 0.7  # of the progress when the garments are separated too (parsing
 
 
 def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
-                        progress: Progress | None = None, body_fit: BodyFit | None = None) -> dict:
+                        progress: Progress | None = None, body_fit: BodyFit | None = None,
+                        heads: bool | None = None) -> dict:
     """Reconstruct a capture (subject folder or transforms.json) into a result folder as `spec` says; with
     `spec.layers`, SCGS separates the garments too; `body_fit` gives a model that reads a body prior its body
-    (smpl_d.prior; without, such a model reconstructs from the images alone). Progress: "body fit", "fine-tune",
-    "mesh", then "parse"."""
+    (smpl_d.prior; without, such a model reconstructs from the images alone); `heads` (default: `spec.layers`): the
+    model also reads its label head at the faces and its body surface (label_probs.npy; what SCGS uses, ≈ 1 s).
+    Progress: "body fit", "fine-tune", "mesh", then "parse"."""
     if spec.method not in METHODS:
         raise ValueError(f"unknown method {spec.method!r}; known: {', '.join(METHODS)}")
     capture = read_capture(subject)
@@ -48,7 +50,7 @@ def reconstruct_subject(subject: Path, out: Path, spec: ReconSpec = ReconSpec(),
         rec = _visual_hull(capture, spec)
     elif spec.method == "field" and is_model_file(spec.checkpoint):
         rec = reconstruct_with_model(capture, Predictor.load(spec.checkpoint), spec, span(progress, 0.0, mesh_share),
-                                     body_fit)
+                                     body_fit, spec.layers if heads is None else heads)
     else:
         if spec.method == "scratch":
             field = scratch_field()

@@ -185,12 +185,13 @@ def reconstruct(capture: SubjectCapture, field: SDFField, spec: ReconSpec = Reco
 
 
 def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: ReconSpec = ReconSpec(),
-                           progress: Progress | None = None, body_fit: BodyFit | None = None) -> Reconstruction:
+                           progress: Progress | None = None, body_fit: BodyFit | None = None,
+                           heads: bool = True) -> Reconstruction:
     """The mesh of `capture` by the reconstruction model (usr.model), feed-forward: views at the model's working
     size → visual hull (where to look) → backbone features → [a model with a body prior and a `body_fit`: the body
     fitted to its first look] → SDF coarse-to-fine over the hull → marching cubes at 0 → optional fine-tune
-    (usr.model.refine) → the label head at the faces and the body head's surface (for SCGS) → colours blended
-    from the full-size views. Progress: ["body fit"], "mesh", then
+    (usr.model.refine) → [`heads`: the label head at the faces and the body head's surface, for SCGS] → colours
+    blended from the full-size views. Progress: ["body fit"], "mesh", then
     "fine-tune" when fine-tuning."""
     seconds: dict[str, float] = {}
     names, views, hull, warnings = prepared(capture, spec, predictor.work_size, seconds)
@@ -228,14 +229,15 @@ def reconstruct_with_model(capture: SubjectCapture, predictor: Predictor, spec: 
     t = time.perf_counter()
     mesh = marching_cubes_mesh(values, lo, step, 0.0)
     seconds["mesh"] = time.perf_counter() - t
-    t = time.perf_counter()
-    label_probs = predictor.label_probabilities(stack, np.asarray(mesh.triangles_center), body)
-    seconds["labels 3D"] = time.perf_counter() - t
-    t = time.perf_counter()
-    body_mesh = body_surface(predictor, stack, hull, max(64, spec.resolution // 2), body)
-    seconds["body 3D"] = time.perf_counter() - t
     rec = coloured(capture, mesh, names, seconds, warnings, hull)
-    rec.label_probs, rec.body_mesh = label_probs, body_mesh
+    if heads:
+        t = time.perf_counter()
+        rec.label_probs = predictor.label_probabilities(stack, np.asarray(mesh.triangles_center), body)
+        seconds["labels 3D"] = time.perf_counter() - t
+        t = time.perf_counter()
+        rec.body_mesh = body_surface(predictor, stack, hull, max(64, spec.resolution // 2), body)
+        seconds["body 3D"] = time.perf_counter() - t
+        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
     return rec
 
 
