@@ -51,8 +51,8 @@ def _echo_layers(report: dict) -> None:
         typer.echo(f"layers: {', '.join(scgs['layers'])} (labels from {sources}; views agree on "
                    f"{scgs['mean_consistency']:.0%} of the surface; {scgs['low_confidence_fraction']:.0%} low-confidence)")
         for name, e in scgs.get("garments_dropped", {}).items():
-            typer.echo(f"not a layer: {name} ({e['area_m2'] * 1e4:.0f} cm², confidence {e['confidence']:.2f}: "
-                       "too small or too unsure to be a garment the person wears)")
+            typer.echo(f"not a layer: {name} ({e['area_m2'] * 1e4:.0f} cm², confidence {e['confidence']:.2f}): too "
+                       "small, or too little evidence, to be a garment the person wears")
 
 
 def separate(
