@@ -174,3 +174,23 @@ def test_the_body_layer_from_the_body_head_stays_under_the_clothes():
     assert np.all(r[under] <= 0.291)  # a centimetre under the shirt
     top = b.mesh.vertices[:, 1] > 0.2
     assert np.abs(b.colours[top].astype(int) - [210, 170, 150]).max() <= 1
+
+
+def test_cleanup_drops_a_sliver_and_fills_a_small_hole_but_keeps_a_hand():
+    from usr.mesh.graph import face_adjacency_matrix
+    from usr.scgs.cleanup import CleanupOptions, clean_garments
+
+    mesh = trimesh.creation.icosphere(subdivisions=6, radius=0.3)
+    c = mesh.triangles_center
+    labels = np.where(c[:, 2] > 0, OUTER, LOWER).astype(np.uint8)
+    strip = (np.abs(c[:, 0]) < 0.004) & (c[:, 2] > 0.02)  # ~1 cm wide "upper" thread down the jacket
+    labels[strip] = UPPER
+    hole = np.linalg.norm(c - [0.24, 0.0, 0.18], axis=1) < 0.03  # ~28 cm² of skin in the jacket's back
+    hand = np.linalg.norm(c - [-0.24, 0.0, 0.18], axis=1) < 0.08  # ~200 cm² of skin: too large to be a hole
+    labels[hole | hand] = SKIN
+    adjacency = face_adjacency_matrix(mesh)
+    assert (clean_garments(mesh, labels, adjacency, CleanupOptions(0.0, 0.0)) == labels).all()  # switched off
+    out = clean_garments(mesh, labels, adjacency, CleanupOptions(sliver_width=0.02, hole_area=0.005))
+    assert not (out == UPPER).any()
+    assert (out[strip] == OUTER).all() and (out[hole] == OUTER).all()
+    assert (out[hand] == SKIN).all() and (out[~(strip | hole)] == labels[~(strip | hole)]).all()

@@ -1,7 +1,7 @@
 """SCGS labels of a clothed surface, from whichever sources there are, in one call.
 
     views' 2D semantics ─ face_votes ─ smooth_votes ─┐
-                                                     ├─ fuse ─ graph cut + garment hypotheses + presence ─ islands
+                                                     ├─ fuse ─ graph cut + garment hypotheses + presence ─ islands ─ slivers, holes
     model's 3D label head (at the face centres) ─────┘
 
 `LabelOptions.cut = None` gives the v1 path (arg-max of the distribution, then islands), kept for the ablation.
@@ -16,6 +16,7 @@ import trimesh
 
 from usr.mesh.graph import face_adjacency_matrix
 from usr.recon_spec import LABEL_FUSION
+from usr.scgs.cleanup import CleanupOptions, clean_garments
 from usr.scgs.fuse import FusionWeights, fuse, vote_support
 from usr.scgs.graphcut import CutOptions
 from usr.scgs.presence import PresenceOptions, decide
@@ -31,6 +32,7 @@ class LabelOptions:
     fusion: FusionWeights = FusionWeights()
     cut: CutOptions | None = CutOptions()  # None: arg-max (v1)
     presence: PresenceOptions | None = PresenceOptions()  # None: every label the cut gives is kept
+    cleanup: CleanupOptions = CleanupOptions()
 
     def __post_init__(self) -> None:
         if self.source not in LABEL_FUSION:
@@ -65,6 +67,7 @@ def label_surface(mesh: trimesh.Trimesh, colours: np.ndarray | None, semantics: 
                       "garments_dropped": {k: v.as_dict() for k, v in decision.dropped.items()},
                       "garment_hypothesis": decision.hypothesis})
     labels = remove_islands(mesh, labels, adjacency, options.regularize.min_island_area).astype(np.uint8)
+    labels = clean_garments(mesh, labels, adjacency, options.cleanup)
     if votes is not None:
         consistency, unseen = votes.consistency(labels), votes.support <= 0
     else:
