@@ -45,8 +45,8 @@ def batch(
     out.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(out)
     previous = previous_rows(out)
-    skipped = [earlier_outcome(j, previous) for j in jobs if spec.resume and is_complete(j)]
-    todo = [j for j in jobs if not (spec.resume and is_complete(j))]
+    skipped = [earlier_outcome(j, previous) for j in jobs if spec.resume and is_complete(j, spec)]
+    todo = [j for j in jobs if not (spec.resume and is_complete(j, spec))]
     typer.echo(f"{len(jobs)} captures in {source}: {len(todo)} to reconstruct, {len(skipped)} complete already", err=True)
     start = time.perf_counter()
     outcomes = list(skipped)

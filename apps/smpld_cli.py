@@ -44,9 +44,15 @@ def fit(
             body = fit_result(result, model, progress=progress)
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:
         _fail(exc)
-    terms = body.report["terms"]
-    typer.echo(f"wrote {result}/smpl_d.npz and the fitted body layer ({model.name}; skin RMS "
-               f"{np.sqrt(terms.get('skin', 0.0)) * 100:.1f} cm, {body.report['displaced_vertices']} vertices displaced)")
+    report = body.report
+    how = (f"fitted to the model's body estimate, {report['vertices_off_surface_cm']:.1f} cm from it"
+           if report["source"] == "body head" else
+           f"fitted under the clothed surface, skin RMS {np.sqrt(report['terms'].get('skin', 0.0)) * 100:.1f} cm")
+    typer.echo(f"wrote {result}/smpl_d.npz and the fitted body layer ({model.name}; {how}; "
+               f"{report['displaced_vertices']} vertices displaced)")
+    if "body_head_fit_rejected" in report:
+        typer.echo("  (the fit to the model's body estimate failed its check: "
+                   f"{report['body_head_fit_rejected']['surface_uncovered']:.0%} of it left uncovered)", err=True)
 
 
 def _fits(results: list[Path], model):
@@ -74,14 +80,14 @@ def swap(
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
     from smpl_d.store import parse_garment_ref
+    from smpl_d.swap import garment_layers, write_dressed
     from smpl_d.swap import swap as swap_garment
-    from smpl_d.swap import write_dressed
     from usr.result import read_layers
 
     try:
         source, label = parse_garment_ref(garment)
-        for r in (source, onto):
-            read_layers(r)  # a result without layers fails here, before any fitting
+        garment_layers(source, label)  # a missing garment or a result without layers fails here, before any fitting
+        read_layers(onto)
         model = _model(body_model, model_path)
         dressed = swap_garment(source, label, onto, model, _fits([source, onto], model))
         write_dressed(out, dressed)
@@ -94,22 +100,22 @@ def tryon(
     garment: str = typer.Option(..., "--garment", help="RESULT:label, e.g. alice_result:dress."),
     out: Path = typer.Option(..., "--out", help="Result folder to write (replaced if it exists)."),
     shape: Optional[str] = typer.Option(None, "--shape", help="anny: phenotypes, e.g. weight=0.8,height=0.3; SMPL: betas."),
-    pose: str = typer.Option("a_pose", "--pose", help="Pose preset: a_pose, t_pose, relaxed (anny); rest (any model)."),
+    pose: str = typer.Option("a_pose", "--pose", help="Pose preset: a_pose, t_pose, relaxed, seated (anny); rest (any model)."),
     body_model: str = typer.Option("anny", "--body-model", help=BODY_MODEL_HELP),
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
     from smpl_d.store import parse_garment_ref
     from smpl_d.swap import tryon as tryon_garment
-    from smpl_d.swap import tryon_params, write_dressed
-    from usr.result import read_layers
+    from smpl_d.swap import garment_layers, tryon_params, write_dressed
 
     try:
         source, label = parse_garment_ref(garment)
-        read_layers(source)
+        garment_layers(source, label)
         model = _model(body_model, model_path)
-        tryon_params(model, model.default_shape(), pose, np.zeros(3))  # a bad --pose fails before any fitting
+        body_shape = model.shape_from_text(shape)
+        tryon_params(model, body_shape, pose, np.zeros(3))  # a bad --garment, --shape or --pose fails before any fit
         source_fit = _fits([source], model)[source]
-        params = tryon_params(model, model.shape_from_text(shape), pose, source_fit.params.translation)
+        params = tryon_params(model, body_shape, pose, source_fit.params.translation)
         dressed = tryon_garment(source, label, model, source_fit, params)
         write_dressed(out, dressed)
     except (FileNotFoundError, ValueError, ImportError, KeyError) as exc:

@@ -7,6 +7,9 @@ Body error: vertex to vertex against the ground-truth body (same anny topology),
 clothes (the nearest clothed-surface face is a garment or hair), visible skin.
 Swap: every subject's upper garment onto the next subject that has a fitted body (cyclic), then back: garment
 vertices inside the body, median edge-length change against the garment on its own body, swap-back Chamfer (cm).
+Try-on: every upper / outer / dress onto parametric bodies in T-pose and seated, weight 0.1 and 0.9, with the
+skinned transfer and with closest-triangle binding alone: edge-length change (median, p99), p99 of the change of
+each vertex's gap to the body, garment vertices inside the body.
 
     python benchmarks/smpld.py --subjects bench_proc bench_mh --views 6 --out benchmarks/results/smpld.json
 """
@@ -32,9 +35,10 @@ from benchmarks.recon import subjects_in  # noqa: E402
 from smpl_d.backends import load_body_model  # noqa: E402
 from smpl_d.collisions import inside_fraction  # noqa: E402
 from smpl_d.metrics import body_vertex_error, edge_length_change  # noqa: E402
-from smpl_d.pipeline import fit_result  # noqa: E402
+from smpl_d.pipeline import FIT_SOURCES, fit_result  # noqa: E402
 from smpl_d.store import load_fit  # noqa: E402
-from smpl_d.swap import swap, write_dressed  # noqa: E402
+from smpl_d.skinning import WeightTransfer  # noqa: E402
+from smpl_d.swap import swap, tryon, tryon_params, write_dressed  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
@@ -46,6 +50,10 @@ from usr.prepared_views import spread_views  # noqa: E402
 
 BODY_KEYS = ("body_vertex_error_cm", "under_clothes_error_cm", "skin_error_cm", "fit_seconds")
 SWAP_KEYS = ("inside_fraction", "edge_length_change", "swap_back_chamfer_cm", "swap_seconds")
+TRYON_GARMENTS = ("upper", "outer", "dress")
+TRYON_POSES = ("t_pose", "seated")
+TRYON_WEIGHTS = (0.1, 0.9)
+TRANSFERS = {"skinned": WeightTransfer(), "closest triangle": WeightTransfer(skinned=False)}
 
 
 def gt_surface_result(subject: Path, out: Path) -> Path:
@@ -82,11 +90,52 @@ def swap_scores(a: Path, b: Path, model, tmp: Path) -> dict:
             "swap_seconds": seconds}
 
 
+def tryon_rows(result: Path, kind: str, model, transfers: list[str]) -> list[dict]:
+    """Every upper / outer / dress of a result onto parametric bodies: 2 poses × 2 weights × each transfer."""
+    fit, layers, rows = load_fit(result), read_layers(result), []
+    for label in (g for g in TRYON_GARMENTS if g in layers):
+        for pose in TRYON_POSES:
+            for weight in TRYON_WEIGHTS:
+                shape = model.shape_from_text(f"weight={weight}")
+                params = tryon_params(model, shape, pose, fit.params.translation)
+                for transfer in transfers:
+                    t = time.perf_counter()
+                    dressed = tryon(result, label, model, fit, params, TRANSFERS[transfer])
+                    rows.append({"input": kind, "garment": f"{result.name}:{label}", "pose": pose, "weight": weight,
+                                 "transfer": transfer, **dressed.report["garment_fit"],
+                                 "inside_fraction": dressed.report["garment_vertices_inside_body"][label],
+                                 "seconds": time.perf_counter() - t})
+                    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}), flush=True)
+    return rows
+
+
+def tryon_summary(rows: list[dict]) -> dict:
+    out = {}
+    for key in sorted({(r["input"], r["transfer"]) for r in rows}):
+        sel = [r for r in rows if (r["input"], r["transfer"]) == key]
+        worst = max(sel, key=lambda r: r["edge_change_p99_pct"])
+        out[" / ".join(key)] = {
+            "tryons": len(sel),
+            "edge_change_p99_pct_max": max(r["edge_change_p99_pct"] for r in sel),
+            "edge_change_p99_pct_median": float(np.median([r["edge_change_p99_pct"] for r in sel])),
+            "clearance_change_p99_cm_max": max(r["clearance_change_p99_cm"] for r in sel),
+            "clearance_change_p99_cm_median": float(np.median([r["clearance_change_p99_cm"] for r in sel])),
+            "inside_fraction_max": max(r["inside_fraction"] for r in sel),
+            "seconds_median": float(np.median([r["seconds"] for r in sel])),
+            "worst": {k: worst[k] for k in ("garment", "pose", "weight")}}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=Path, nargs="+", required=True)
     ap.add_argument("--views", type=int, default=6)
     ap.add_argument("--inputs", nargs="+", default=["recon", "gt-surface"], choices=["recon", "gt-surface"])
+    ap.add_argument("--tryon", nargs="*", default=list(TRANSFERS), choices=list(TRANSFERS),
+                    help="garment transfers whose try-ons to measure (none: skip the try-ons)")
+    ap.add_argument("--no-swaps", action="store_true")
+    ap.add_argument("--fit-source", default="auto", choices=FIT_SOURCES,
+                    help="auto: the body head's surface when the result has one (else under the clothes); clothed")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/smpld.json"))
     args = ap.parse_args()
 
@@ -107,13 +156,15 @@ def main() -> None:
                 gt_surface_result(subject, out)
             prepare = time.perf_counter() - t
             t = time.perf_counter()
-            fit = fit_result(out, model)
+            fit = fit_result(out, model, source=args.fit_source)
             row = {"subject": sid, "input": kind, "prepare_seconds": prepare, "fit_seconds": time.perf_counter() - t,
+                   "fit_source": fit.report.get("source", ""),
                    **body_vertex_error(model.posed(fit.params).vertices, truth, clothed, clothed_labels)}
             bodies.append(row)
             results[kind].append(out)
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
-    for kind, outs in results.items():
+    tryons = [row for kind, outs in results.items() for r in outs for row in tryon_rows(r, kind, model, args.tryon)]
+    for kind, outs in ({} if args.no_swaps else results).items():
         wearers = [r for r in outs if "upper" in read_layers(r)]
         for i, a in enumerate(wearers):
             b = outs[(outs.index(a) + 1) % len(outs)]
@@ -133,9 +184,9 @@ def main() -> None:
                 "swap_back_chamfer_max_cm": float(max(r["swap_back_chamfer_cm"] for r in sw)), "swaps": len(sw)}
     write_json_atomic(args.out, {
         "benchmark": "smpld", "command": "python benchmarks/smpld.py " + " ".join(sys.argv[1:]), "views": args.views,
-        "summary": summary, "bodies": bodies, "swaps": swaps,
+        "summary": summary, "tryon_summary": tryon_summary(tryons), "bodies": bodies, "swaps": swaps, "tryons": tryons,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "date": time.strftime("%Y-%m-%d")})
-    print(json.dumps(summary, indent=1))
+    print(json.dumps({"summary": summary, "tryon": tryon_summary(tryons)}, indent=1))
 
 
 if __name__ == "__main__":

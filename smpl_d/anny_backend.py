@@ -84,7 +84,7 @@ class AnnyBody(BodyModel):
 
     name = "anny"
     hinge_axes = HINGES
-    pose_presets = ("a_pose", "t_pose", "relaxed", "rest")
+    pose_presets = ("a_pose", "t_pose", "relaxed", "seated", "rest")
 
     def __init__(self) -> None:
         topo = anny_topology()
@@ -108,7 +108,7 @@ class AnnyBody(BodyModel):
         return [self.joint_index(b) for b in FIT_BONES]
 
     def preset_pose(self, name: str) -> np.ndarray:
-        """rest (anny's A-pose reference), or a named pose of smpl_d.poses: a_pose, t_pose, relaxed."""
+        """rest (anny's A-pose reference), or a named pose of smpl_d.poses: a_pose, t_pose, relaxed, seated."""
         return super().preset_pose(name) if name == "rest" else self.pose_from_rotations(named_pose(name).rotations)
 
     def shape_to_free(self, shape: torch.Tensor) -> torch.Tensor:

@@ -90,7 +90,7 @@ class LatticeSDF:
         return out.reshape(-1).to(points.dtype)
 
 
-def _mesh_sdf_lattice(mesh: trimesh.Trimesh, spacing: float, margin: float = 0.06) -> LatticeSDF:
+def mesh_sdf_lattice(mesh: trimesh.Trimesh, spacing: float, margin: float = 0.06) -> LatticeSDF:
     """The clothed mesh's signed distance on a lattice over its bounds (+ `margin`)."""
     lo, hi = mesh.bounds[0] - margin, mesh.bounds[1] + margin
     counts = np.ceil((hi - lo) / spacing).astype(int) + 1
@@ -131,7 +131,7 @@ class _Energy:
         self.face = torch.as_tensor(face_vertices(model))
         self.skin_tree = cKDTree(self.skin.numpy()) if len(self.skin) else None
         self.scale = cfg.tight_scale
-        self.sdf = _mesh_sdf_lattice(mesh, cfg.grid_spacing)
+        self.sdf = mesh_sdf_lattice(mesh, cfg.grid_spacing)
         self._cache: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, vertices: torch.Tensor, refresh: bool = True) -> dict[str, torch.Tensor]:

@@ -1,41 +1,34 @@
-"""How close a fitted body is to the ground-truth body (same topology: vertex to vertex), and garment checks."""
+"""Garment checks of a swap or try-on (the body error against the truth: usr.metrics.body)."""
 
 from __future__ import annotations
 
 import numpy as np
-import trimesh
 
 from usr.geometry.distance import MeshQuery
-from usr.labels import SKIN
 from usr.mesh.ops import unique_edges
-from usr.metrics.geometry import TARGET_HEIGHT_M
+from usr.metrics.body import body_vertex_error  # noqa: F401 — the body metric lives with the core's metrics
 
 
-def body_vertex_error(
-    fitted: np.ndarray, truth: np.ndarray, clothed: trimesh.Trimesh, clothed_face_labels: np.ndarray
-) -> dict[str, float]:
-    """Mean vertex distance in cm at the protocol height: over all vertices, under the clothes, on visible skin.
-
-    A ground-truth body vertex is *under the clothes* when the nearest face of the ground-truth clothed surface is
-    not skin (a garment or hair covers it); the rest is visible skin (or hidden inside the head, e.g. the mouth).
-    """
-    if fitted.shape != truth.shape:
-        raise ValueError(f"fitted body has {len(fitted)} vertices, the ground truth {len(truth)}: not the same topology")
-    scale = TARGET_HEIGHT_M / float(truth[:, 1].max() - truth[:, 1].min())
-    error = np.linalg.norm(fitted - truth, axis=1) * 100.0 * scale
-    _, _, tri = MeshQuery(clothed.vertices, clothed.faces).closest(truth)
-    under = clothed_face_labels[tri] != SKIN
-    return {
-        "body_vertex_error_cm": float(error.mean()),
-        "under_clothes_error_cm": float(error[under].mean()) if under.any() else float("nan"),
-        "skin_error_cm": float(error[~under].mean()) if (~under).any() else float("nan"),
-    }
-
-
-def edge_length_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray) -> float:
-    """Median relative change of the edge lengths of one mesh between two vertex sets."""
+def edge_length_changes(before: np.ndarray, after: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Relative change of each edge length of one mesh between two vertex sets (|after − before| / before)."""
     edges = unique_edges(faces)
     a = np.linalg.norm(before[edges[:, 0]] - before[edges[:, 1]], axis=1)
     b = np.linalg.norm(after[edges[:, 0]] - after[edges[:, 1]], axis=1)
     keep = a > 1e-9
-    return float(np.median(np.abs(b[keep] - a[keep]) / a[keep]))
+    return np.abs(b[keep] - a[keep]) / a[keep]
+
+
+def edge_length_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray) -> float:
+    """Median relative change of the edge lengths of one mesh between two vertex sets."""
+    return float(np.median(edge_length_changes(before, after, faces)))
+
+
+def garment_fidelity(rest: np.ndarray, rest_clearance: np.ndarray, moved: np.ndarray, garment_faces: np.ndarray,
+                     body_vertices: np.ndarray, body_faces: np.ndarray) -> dict[str, float]:
+    """How much a moved garment kept of itself: its edge-length change (median, p99, %) against its rest shape,
+    and the p99 of |gap to the new body − the gap the vertex kept on its wearer| (cm)."""
+    change = edge_length_changes(rest, moved, garment_faces)
+    gap = MeshQuery(body_vertices, body_faces).signed_distance(moved)
+    return {"edge_change_median_pct": round(float(np.median(change)) * 100, 2),
+            "edge_change_p99_pct": round(float(np.percentile(change, 99)) * 100, 2),
+            "clearance_change_p99_cm": round(float(np.percentile(np.abs(gap - rest_clearance), 99)) * 100, 2)}

@@ -30,6 +30,7 @@ PHENOTYPE_RANGES: dict[str, tuple[float, float]] = {
 ELBOW_STRAIGHT = np.array([0.546, 0.034, 0.49])  # rest → straight forearm (solved on the model)
 ELBOW_REST_BEND = float(np.linalg.norm(ELBOW_STRAIGHT))  # the rest pose's elbow bend, rad
 ARM_RAISE_TO_HORIZONTAL = 0.84  # rad about −y from the rest A-pose
+SEATED_HIP_FLEX = 1.45  # rad: hips and knees of the seated try-on pose
 
 
 @dataclass
@@ -65,13 +66,17 @@ def _symmetric(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None 
 
 
 def named_pose(kind: str) -> Pose:
-    """A-pose, T-pose or relaxed (arms down, slight elbow bend)."""
+    """A-pose, T-pose, relaxed (arms down, slight elbow bend) or seated."""
     if kind == "a_pose":
         rot = _symmetric({"lowerarm01": _elbow(0.15)})
     elif kind == "t_pose":
         rot = _symmetric({"upperarm01": np.array([0.0, -ARM_RAISE_TO_HORIZONTAL, 0.0]), "lowerarm01": _elbow(0.0)})
     elif kind == "relaxed":
         rot = _symmetric({"upperarm01": np.array([0.05, 0.28, 0.0]), "lowerarm01": _elbow(0.35)})
+    elif kind == "seated":  # thighs forward to horizontal, shins down, hands near the lap: a try-on pose, never drawn
+        rot = _symmetric({"upperarm01": np.array([-0.35, 0.2, 0.0]), "lowerarm01": _elbow(0.9),
+                          "upperleg01": np.array([-SEATED_HIP_FLEX, 0.0, 0.0]),
+                          "lowerleg01": np.array([SEATED_HIP_FLEX, 0.0, 0.0])})
     else:
         raise ValueError(f"unknown pose kind {kind!r}; known: {', '.join(ALL_POSE_KINDS)}")
     return Pose(kind, rot)

@@ -17,11 +17,12 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
-from smpl_d.binding import bind, unbind
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.collisions import inside_fraction, own_clearance, push_out_of_body, stack_layers, tucked_depths
 from smpl_d.drape import relax_lengths
+from smpl_d.metrics import garment_fidelity
 from smpl_d.preview import layer_pictures, merged
+from smpl_d.skinning import WeightTransfer, repose_garment
 from smpl_d.store import SavedFit, fit_bytes
 from usr.geometry.distance import MeshQuery
 from usr.io.npz import read_npz
@@ -31,6 +32,16 @@ from usr.scgs.layers import Layer
 from usr.viz import contact_sheet
 
 REPLACES = {"dress": {"upper", "lower", "dress"}, "upper": {"upper", "dress"}, "lower": {"lower", "dress"}}
+
+
+def garment_layers(result: Path, label: str) -> dict[str, Layer]:
+    """A result's layers, refusing a garment it does not have (cheap: `usr swap` / `usr tryon` call it before any
+    body fit)."""
+    layers = read_layers(result)
+    if label not in layers or label == "body":
+        have = ", ".join(n for n in layers if n != "body") or "none"
+        raise ValueError(f"{Path(result).name} has no {label} layer (its garments: {have})")
+    return layers
 
 
 @dataclass
@@ -92,11 +103,15 @@ class Moved:
     tucked: np.ndarray | float = 0.0
 
 
-def transfer(garment: Layer, rest: RestShape, target_body: np.ndarray, target_skin: np.ndarray, faces: np.ndarray) -> Moved:
-    """The garment's rest shape bound to its wearer's parametric body, re-evaluated on `target_body` (same
-    topology), then relaxed back to its own edge lengths around the target's skin (`target_skin`, the body with D;
-    cloth does not grow with its wearer); colours carried."""
-    moved = unbind(bind(rest.garment, rest.body, faces), target_body, faces)
+def transfer(garment: Layer, rest: RestShape, target_body: np.ndarray, target_skin: np.ndarray, model: BodyModel,
+             weights: WeightTransfer = WeightTransfer()) -> Moved:
+    """The garment's rest shape moved from its wearer's parametric body onto `target_body` (same topology; skinned
+    with weights carried from the body, then bound by closest triangle: smpl_d.skinning), then relaxed back to its
+    own edge lengths around the target's skin (`target_skin`, the body with D; cloth does not grow with its
+    wearer); colours carried."""
+    faces = model.faces
+    moved = repose_garment(rest.garment, np.asarray(garment.mesh.faces), rest.body, target_body, faces, model.skin_weights,
+                           weights)
     draped = relax_lengths(moved, garment.mesh.faces, rest.garment, target_skin, faces, clearance=rest.clearance)
     return Moved(Layer(garment.name, trimesh.Trimesh(draped, garment.mesh.faces, process=False), garment.colours),
                  rest.clearance, rest.tucked)
@@ -149,10 +164,7 @@ def skin_coloured(layer: Layer, clothed: trimesh.Trimesh, colours: np.ndarray, f
 
 def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: dict[Path, SavedFit]) -> Dressed:
     """B (`onto`) wearing A's (`garment_result`) layer `label`. `fits` holds both results' fitted bodies."""
-    source_layers = read_layers(garment_result)
-    if label not in source_layers:
-        have = ", ".join(n for n in source_layers if n != "body") or "none"
-        raise ValueError(f"{garment_result} has no {label} layer (its garments: {have})")
+    source_layers = garment_layers(garment_result, label)
     source_fit, target_fit = fits[Path(garment_result)], fits[Path(onto)]
     for fit, where in ((source_fit, garment_result), (target_fit, onto)):
         if fit.params.backend != model.name:
@@ -161,42 +173,48 @@ def swap(garment_result: Path, label: str, onto: Path, model: BodyModel, fits: d
     target_layers = read_layers(onto)
     body = body_layer(model, target_fit, target_layers["body"])
     rest = rest_shape(garment_result, label, source_layers, source_fit, model)
-    garment = transfer(source_layers[label], rest, model.posed(target_fit.params).vertices, body.mesh.vertices, model.faces)
+    garment = transfer(source_layers[label], rest, model.posed(target_fit.params).vertices, body.mesh.vertices, model)
     replaced = REPLACES.get(label, {label})
     kept = {n: layer for n, layer in target_layers.items() if n != "body" and n not in replaced}
     layers, report = dress(body, {**kept, label: garment}, model.faces)
     report.update(operation="swap", garment=f"{Path(garment_result).name}:{label}", onto=str(Path(onto).name),
-                  replaced=sorted(n for n in target_layers if n in replaced))
+                  replaced=sorted(n for n in target_layers if n in replaced),
+                  garment_fit=_fidelity(rest, layers, label, body, model))
     kept_rest = {n: (Path(onto) / rest_shape_name(n)).read_bytes() for n in kept if (Path(onto) / rest_shape_name(n)).is_file()}
     return Dressed(layers, target_fit, report, {**kept_rest, label: rest.npz_bytes()})
 
 
-TRYON_POSES = ("a_pose", "t_pose", "relaxed", "rest")
+TRYON_POSES = ("a_pose", "t_pose", "relaxed", "seated", "rest")
 
 
 def tryon_params(model: BodyModel, shape: np.ndarray, pose: str, translation: np.ndarray) -> BodyParams:
-    """The parametric body of a try-on: `shape`, a pose preset (anny: a_pose, t_pose, relaxed; any model: rest)."""
+    """The parametric body of a try-on: `shape`, a pose preset (anny: a_pose, t_pose, relaxed, seated; any model: rest)."""
     if pose not in TRYON_POSES:
         raise ValueError(f"pose {pose!r}: known presets are {', '.join(TRYON_POSES)}")
     return BodyParams(model.name, np.asarray(shape, dtype=np.float64), model.preset_pose(pose), np.zeros(3),
                       np.asarray(translation))
 
 
-def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams) -> Dressed:
+def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedFit, params: BodyParams,
+          weights: WeightTransfer = WeightTransfer()) -> Dressed:
     """A parametric body (`params`) wearing A's layer `label`."""
-    source_layers = read_layers(garment_result)
-    if label not in source_layers:
-        have = ", ".join(n for n in source_layers if n != "body") or "none"
-        raise ValueError(f"{garment_result} has no {label} layer (its garments: {have})")
+    source_layers = garment_layers(garment_result, label)
     model.check(params)
     target = SavedFit(params, np.zeros(model.vertex_count), source_fit.model_file)
     source_body = source_layers["body"]
     body = body_layer(model, target, source_body if _is_fitted(source_body, model) else None, params)
     rest = rest_shape(garment_result, label, source_layers, source_fit, model)
-    garment = transfer(source_layers[label], rest, model.posed(params).vertices, body.mesh.vertices, model.faces)
+    garment = transfer(source_layers[label], rest, model.posed(params).vertices, body.mesh.vertices, model, weights)
     layers, report = dress(body, {label: garment}, model.faces)
-    report.update(operation="tryon", garment=f"{Path(garment_result).name}:{label}")
+    report.update(operation="tryon", garment=f"{Path(garment_result).name}:{label}",
+                  garment_fit=_fidelity(rest, layers, label, body, model))
     return Dressed(layers, target, report, {label: rest.npz_bytes()})
+
+
+def _fidelity(rest: RestShape, layers: list[Layer], label: str, body: Layer, model: BodyModel) -> dict[str, float]:
+    worn = next(layer for layer in layers if layer.name == label)
+    return garment_fidelity(rest.garment, rest.clearance, np.asarray(worn.mesh.vertices), np.asarray(worn.mesh.faces),
+                            np.asarray(body.mesh.vertices), model.faces)
 
 
 def _is_fitted(layer: Layer, model: BodyModel) -> bool:

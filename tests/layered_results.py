@@ -44,3 +44,22 @@ def seed_with_upper(start: int) -> int:
     while not any(g.label == UPPER for g in make_subject("probe", seed, ("a_pose",)).garments):
         seed += 1
     return seed
+
+
+def layered_result_with_body_head(out: Path, seed: int, rotation: np.ndarray = np.eye(3)):
+    """A result as a model reconstruction leaves it: the body layer is a body estimate (here the true body 5 mm
+    inwards), report.json says so; everything turned by `rotation`. Returns (folder, subject, clothed surface,
+    its face labels)."""
+    from usr.mesh.ops import vertex_normals
+
+    subject = make_subject(f"s{seed}", seed, ("a_pose",))
+    surface = clothed_surface(subject)
+    mesh = trimesh.Trimesh(surface.vertices @ rotation.T, surface.faces, process=False)
+    body_v = subject.body.vertices - 0.005 * vertex_normals(subject.body.vertices, subject.body.faces)
+    body = trimesh.Trimesh(body_v @ rotation.T, subject.body.faces, process=False)
+    colours = np.clip(np.round(surface.colors * 255), 0, 255).astype(np.uint8)
+    labels = surface.face_labels.astype(np.uint8)
+    layers = ResultLayers(build_layers(mesh, colours, labels, body=body), labels)
+    folder = write_result(out, mesh, colours, {"subject": subject.name, "scgs": {"body_layer": "body head"}},
+                          layers=layers)
+    return folder, subject, mesh, labels

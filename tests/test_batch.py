@@ -177,3 +177,21 @@ def test_ray_runs_the_same_subjects_with_the_same_results(batch_input, local_run
             for f in ("full.obj", "layers.glb", "face_labels.npy"):
                 assert (local / name / f).read_bytes() == (remote / name / f).read_bytes(), (name, f)
     assert json.loads((remote / "report.json").read_text())["ray"] == ray_cluster
+
+
+def test_fit_asks_for_layers_and_a_result_without_its_fit_is_not_complete(local_run, monkeypatch):
+    from apps.batch.jobs import BatchJob, BatchSpec, fit_into, is_complete
+    from usr.recon_spec import ReconSpec
+
+    with pytest.raises(ValueError, match="--fit needs the layers"):
+        BatchSpec(fit=True, recon=ReconSpec(layers=False))
+    out, _, _ = local_run
+    job = BatchJob("subject_0000", "unused", str(out / "subject_0000"))
+    assert is_complete(job) and is_complete(job, BatchSpec())
+    assert not is_complete(job, BatchSpec(fit=True))  # --fit redoes a result that has no smpl_d.npz yet
+
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("the optimiser diverged")
+
+    monkeypatch.setattr("smpl_d.pipeline.fit_result", broken_fit)
+    assert fit_into(out / "subject_0000", None) == ["body fit failed: the optimiser diverged"]

@@ -117,3 +117,28 @@ def test_displacements_tuck_the_body_under_a_garment_it_sticks_out_of(bodies):
     garment = clothed.vertices[np.unique(clothed.faces[labels == UPPER])]
     assert inside_fraction(garment, fitted.vertices, fitted.faces) > 0.5  # before: the body sticks out
     assert inside_fraction(garment, moved, fitted.faces) < 0.01
+
+
+def test_a_sleeve_bound_in_a_pose_follows_its_arm_into_a_t_pose(bodies):
+    """A loose shirt (torso + arms, 3 cm off the skin) made in A-pose, moved onto another person in T-pose: no
+    vertex of the sleeves' underside stays within 3 cm of the torso (closest-triangle binding alone tears them off)."""
+    from smpl_d.skinning import repose_garment
+
+    rest, other = bodies
+    model = load_body_model("anny")
+    dominant = np.array(model.joint_names)[model.skin_weights.argmax(1)]
+    arm = np.array([n.startswith(("upperarm", "lowerarm", "shoulder")) for n in dominant])
+    torso = np.array([n.startswith(("spine", "clavicle", "pelvis")) for n in dominant])
+    faces = model.faces[(arm | torso)[model.faces].all(1)]
+    keep = np.unique(faces)
+    remap = np.full(len(arm), -1)
+    remap[keep] = np.arange(len(keep))
+    normals = vertex_normals(rest.vertices, rest.faces)[keep]
+    shirt = rest.vertices[keep] + 0.03 * normals
+    underside = arm[keep] & (np.sign(normals[:, 0]) == -np.sign(shirt[:, 0])) & (np.abs(normals[:, 0]) > 0.5)
+    assert underside.sum() > 100
+    torso_surface = MeshQuery(other.vertices, model.faces[torso[model.faces].all(1)])
+    moved = repose_garment(shirt, remap[faces], rest.vertices, other.vertices, model.faces, model.skin_weights)
+    assert torso_surface.distance(moved[underside]).min() > 0.03
+    torn = unbind(bind(shirt, rest.vertices, rest.faces), other.vertices, other.faces)
+    assert (torso_surface.distance(torn[underside]) < 0.03).sum() > 5  # what the skinning step is for

@@ -23,7 +23,7 @@ from fed.settings import FedSettings
 from usr.recon_spec import ReconSpec
 from usr.settings import setting
 
-BATCH_OWN = {"--out", "--workers", "--resume", "--no-resume", "--fail-fast", "--ray"}
+BATCH_OWN = {"--out", "--workers", "--resume", "--no-resume", "--fail-fast", "--ray", "--fit"}
 # the options and defaults `usr reconstruct` and `usr fed simulate` had before they were made from the dataclasses
 RECONSTRUCT_BEFORE = {"--out": None, "--views": None, "--resolution": 256, "--finetune-steps": 0, "--checkpoint": None,
                       "--method": "field", "--layers": True, "--labels": "parser", "--sam-checkpoint": None,

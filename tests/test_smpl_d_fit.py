@@ -47,3 +47,31 @@ def test_usr_fit_finds_the_body_under_the_clothes(tmp_path, monkeypatch):
     for name, vertices in garments_before.items():
         assert np.array_equal(layers[name].mesh.vertices, vertices)
     assert not list(tmp_path.glob(".r.tmp-*"))
+
+
+@pytest.mark.slow
+def test_usr_fit_uses_the_model_s_body_estimate_and_finds_a_body_facing_backwards(tmp_path):
+    """A result whose body layer is the body head's (here the true body, 5 mm in and turned 180° with everything):
+    `usr fit` fits to it, faces the right way, and stays close to the body under the clothes."""
+    import trimesh
+
+    from scipy.spatial.transform import Rotation
+
+    from tests.layered_results import layered_result_with_body_head
+
+    seed = 31
+    turn = Rotation.from_euler("y", 180, degrees=True).as_matrix()
+    result, subject, clothed, labels = layered_result_with_body_head(tmp_path / "r", seed, turn)
+    run = CliRunner().invoke(app, ["fit", str(result)])
+    assert run.exit_code == 0, run.output
+    assert "fitted to the model's body estimate" in run.output
+    model = load_body_model("anny")
+    fit = load_fit(result)
+    truth = subject.body.vertices @ turn.T
+    error = body_vertex_error(model.posed(fit.params).vertices, truth, trimesh.Trimesh(clothed.vertices, clothed.faces),
+                              labels)
+    assert error["under_clothes_error_cm"] < 2.5, error
+    facing = model.posed(fit.params).vertices[:, 2].mean() - truth[:, 2].mean()
+    assert abs(facing) < 0.02
+    nose = np.argmax(subject.body.vertices @ turn.T @ np.array([0, 0, -1.0]))  # the turned body's front-most vertex
+    assert np.linalg.norm(model.posed(fit.params).vertices[nose] - truth[nose]) < 0.05  # not the back of the head

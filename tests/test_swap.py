@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -68,6 +69,10 @@ def test_tryon_follows_shape_and_pose(results):
     dist = MeshQuery(body.vertices, body.faces).signed_distance(upper)
     assert (dist >= 0).all() and np.median(dist) < 0.03  # on the new body, outside it, close to it
     assert upper[:, 0].max() - upper[:, 0].min() > 1.0  # sleeves out along T-posed arms
+    fidelity = json.loads((out / "report.json").read_text())["garment_fit"]
+    assert set(fidelity) == {"edge_change_median_pct", "edge_change_p99_pct", "clearance_change_p99_cm"}
+    assert 0 < fidelity["edge_change_median_pct"] <= fidelity["edge_change_p99_pct"]
+    assert 0 < fidelity["clearance_change_p99_cm"] < 10
 
 
 def test_bad_requests_are_refused_clearly(results, tmp_path):
@@ -81,6 +86,14 @@ def test_bad_requests_are_refused_clearly(results, tmp_path):
     missing = next(n for n in ("dress", "outer", "lower") if n not in read_layers(a))
     cases.append((["swap", "--garment", f"{a}:{missing}", "--onto", str(b), "--out", str(tmp_path / "x")],
                   f"has no {missing} layer"))
+    unfitted = tmp_path / "unfitted"  # no smpl_d.npz: a bad request must fail before fitting one
+    shutil.copytree(a, unfitted)
+    (unfitted / "smpl_d.npz").unlink()
+    for command in ("swap", "tryon"):
+        args = [command, "--garment", f"{unfitted}:{missing}", "--out", str(tmp_path / "x")]
+        args += ["--onto", str(b)] if command == "swap" else ["--shape", "weight=0.2"]
+        cases.append((args, f"unfitted has no {missing} layer"))
+    cases.append((["tryon", "--garment", f"{unfitted}:upper", "--shape", "weight=3", "--out", str(tmp_path / "x")], "0..1"))
     bare = tmp_path / "bare"
     shutil.copytree(b, bare)
     shutil.rmtree(bare / "garments")
@@ -96,4 +109,5 @@ def test_bad_requests_are_refused_clearly(results, tmp_path):
         run = runner.invoke(app, args)
         assert run.exit_code == 1, (args, run.output)
         assert message in run.output, (args, run.output)
+        assert "fitting the body now" not in run.output, (args, run.output)
         assert not (tmp_path / "x").exists()

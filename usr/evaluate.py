@@ -16,10 +16,11 @@ import numpy as np
 from usr.colour import render_mesh
 from usr.io.meshes import load_mesh
 from usr.io.subject_folder import read_subject
+from usr.metrics.body import body_vertex_error
 from usr.metrics.garments import garment_scores
 from usr.metrics.geometry import geometry_scores
 from usr.metrics.images import psnr, silhouette_iou, ssim
-from usr.result import read_face_labels, read_result
+from usr.result import read_face_labels, read_layers, read_result
 
 
 def image_scores(mesh, colours, capture, held_out: list[str]) -> dict[str, float | None]:
@@ -53,6 +54,20 @@ def layer_scores(result: Path, mesh, capture) -> dict:
             "boundary_roughness": g.boundary_roughness, "gt_boundary_roughness": g.gt_boundary_roughness}
 
 
+def body_scores(result: Path, report: dict, capture) -> dict:
+    """When the result holds a fitted body (usr fit: body.obj on the body model's topology) and the subject its
+    true body on the same topology: the mean vertex distance, overall and under the clothes (cm at 1.8 m)."""
+    keys = {"body_error_cm": None, "body_error_under_clothes_cm": None}
+    gt = capture.ground_truth
+    if "smpl_d" not in report or gt is None or not gt.body.exists() or not (gt.root / "full_face_labels.npy").exists():
+        return keys
+    fitted, truth = read_layers(result)["body"].mesh.vertices, load_mesh(gt.body).vertices
+    if fitted.shape != truth.shape:  # another body model (SMPL) than the subject's (anny): no vertex to vertex
+        return keys
+    error = body_vertex_error(np.asarray(fitted), np.asarray(truth), load_mesh(gt.full), gt.face_labels())
+    return {"body_error_cm": error["body_vertex_error_cm"], "body_error_under_clothes_cm": error["under_clothes_error_cm"]}
+
+
 def evaluate(result: Path, gt: Path, samples: int = 10000) -> dict:
     t = time.perf_counter()
     mesh, colours, report = read_result(result)
@@ -67,6 +82,7 @@ def evaluate(result: Path, gt: Path, samples: int = 10000) -> dict:
     else:
         scores.update(chamfer_cm=None, p2s_cm=None, normal_consistency=None)
     scores.update(layer_scores(result, mesh, capture))
+    scores.update(body_scores(result, report, capture))
     scores.update(image_scores(mesh, colours, capture, held_out))
     scores["seconds"] = report.get("seconds", {}).get("total")
     scores["eval_seconds"] = time.perf_counter() - t

@@ -26,7 +26,13 @@ class BatchSpec:
     recon: ReconSpec = setting(ReconSpec())
     ray: str | None = setting(None, "Run the subjects as tasks on an existing Ray cluster: its address, or auto "
                                     "(INPUT and OUT on a filesystem every node sees).")
+    fit: bool = setting(False, "Also fit the SMPL-D body (anny) under each result's layers (as `usr fit`), so "
+                               "later swaps and try-ons start at once.", negatable=False)
     threads: int = setting(0, "Torch threads per worker (0: the cores shared out among the workers).", cli=False)
+
+    def __post_init__(self) -> None:
+        if self.fit and not self.recon.layers:
+            raise ValueError("--fit needs the layers (the body is fitted under them): drop --no-layers")
 
 
 @dataclass
@@ -73,10 +79,13 @@ def plan_jobs(source: Path, out: Path) -> list[BatchJob]:
     return jobs
 
 
-def is_complete(job: BatchJob) -> bool:
+def is_complete(job: BatchJob, spec: BatchSpec | None = None) -> bool:
+    """The job's result is whole (and has its body fit when `spec` asks for one)."""
+    from smpl_d.store import has_fit
     from usr.result import is_complete as result_is_complete
 
-    return result_is_complete(Path(job.result))
+    done = result_is_complete(Path(job.result))
+    return done and (spec is None or not spec.fit or has_fit(Path(job.result)))
 
 
 def limit_threads(threads: int) -> None:
@@ -98,8 +107,13 @@ def run_job(job: BatchJob, spec: BatchSpec, progress: Progress | None = None) ->
 
     start = time.perf_counter()
     try:
-        report = reconstruct_subject(Path(job.capture), Path(job.result), spec.recon, progress,
-                                     body_fit_for(spec.recon))
+        if spec.fit and spec.resume and is_complete(job):  # reconstructed earlier, only its body fit is missing
+            from usr.result import read_report
+
+            report = read_report(Path(job.result))
+        else:
+            report = reconstruct_subject(Path(job.capture), Path(job.result), spec.recon, progress,
+                                         body_fit_for(spec.recon))
     except (CaptureError, FileNotFoundError, ValueError) as exc:
         return Outcome(job.name, job.capture, "failed", _one_line(exc), time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 — a batch goes on past one bad subject; the reason is kept
@@ -107,6 +121,8 @@ def run_job(job: BatchJob, spec: BatchSpec, progress: Progress | None = None) ->
         reason = f"{type(exc).__name__}: {_one_line(exc)} (at {Path(where.filename).name}:{where.lineno})"
         return Outcome(job.name, job.capture, "failed", reason, time.perf_counter() - start)
     warnings = list(report.get("warnings", []))
+    if spec.fit:
+        warnings += fit_into(Path(job.result), progress)
     try:
         metrics = ground_truth_scores(job)
     except Exception as exc:  # noqa: BLE001 — the result stands; only its scores are missing
@@ -116,6 +132,18 @@ def run_job(job: BatchJob, spec: BatchSpec, progress: Progress | None = None) ->
 
     return Outcome(job.name, job.capture, "done", None, time.perf_counter() - start, len(report["views_used"]),
                    list(report.get("scgs", {}).get("layers", [])), metrics, warnings, torch.get_num_threads())
+
+
+def fit_into(result: Path, progress: Progress | None) -> list[str]:
+    """`usr fit` on a finished result; a failed fit leaves the result as it is and becomes a warning."""
+    from smpl_d.backends import load_body_model
+    from smpl_d.pipeline import fit_result
+
+    try:
+        fit_result(result, load_body_model("anny"), progress=progress)
+    except Exception as exc:  # noqa: BLE001 — the reconstruction stands without its body fit
+        return [f"body fit failed: {_one_line(exc)}"]
+    return []
 
 
 def ground_truth_scores(job: BatchJob) -> dict:
