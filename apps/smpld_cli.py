@@ -105,8 +105,8 @@ def tryon(
     model_path: Optional[Path] = typer.Option(None, "--model-path", help=MODEL_PATH_HELP),
 ) -> None:
     from smpl_d.store import parse_garment_ref
-    from smpl_d.swap import tryon as tryon_garment
     from smpl_d.swap import garment_layers, tryon_params, write_dressed
+    from smpl_d.swap import tryon as tryon_garment
 
     try:
         source, label = parse_garment_ref(garment)

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -36,17 +37,17 @@ from smpl_d.backends import load_body_model  # noqa: E402
 from smpl_d.collisions import inside_fraction  # noqa: E402
 from smpl_d.metrics import body_vertex_error, edge_length_change  # noqa: E402
 from smpl_d.pipeline import FIT_SOURCES, fit_result  # noqa: E402
-from smpl_d.store import load_fit  # noqa: E402
 from smpl_d.skinning import WeightTransfer  # noqa: E402
+from smpl_d.store import load_fit  # noqa: E402
 from smpl_d.swap import swap, tryon, tryon_params, write_dressed  # noqa: E402
 from usr.io.atomic import write_json_atomic  # noqa: E402
 from usr.io.meshes import load_mesh  # noqa: E402
 from usr.io.subject_folder import read_subject  # noqa: E402
 from usr.pipeline import reconstruct_subject  # noqa: E402
+from usr.prepared_views import spread_views  # noqa: E402
 from usr.recon_spec import ReconSpec  # noqa: E402
 from usr.result import ResultLayers, read_layers, write_result  # noqa: E402
 from usr.scgs.layers import build_layers  # noqa: E402
-from usr.prepared_views import spread_views  # noqa: E402
 
 BODY_KEYS = ("body_vertex_error_cm", "under_clothes_error_cm", "skin_error_cm", "fit_seconds")
 SWAP_KEYS = ("inside_fraction", "edge_length_change", "swap_back_chamfer_cm", "swap_seconds")
@@ -109,6 +110,20 @@ def tryon_rows(result: Path, kind: str, model, transfers: list[str]) -> list[dic
     return rows
 
 
+def worst_tryon_picture(rows: list[dict], results: dict[str, list[Path]], model, picture: Path, tmp: Path) -> None:
+    """The skinned try-on with the largest edge-length change p99, done again and its preview kept."""
+    skinned = [r for r in rows if r["transfer"] == "skinned"] or rows
+    worst = max(skinned, key=lambda r: r["edge_change_p99_pct"])
+    name, label = worst["garment"].split(":")
+    result = next(r for r in results[worst["input"]] if r.name == name)
+    fit = load_fit(result)
+    params = tryon_params(model, model.shape_from_text(f"weight={worst['weight']}"), worst["pose"], fit.params.translation)
+    out = write_dressed(tmp / "worst_tryon", tryon(result, label, model, fit, params, TRANSFERS[worst["transfer"]]))
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "preview.png", picture)
+    print(f"worst try-on ({worst['garment']}, {worst['pose']}, weight {worst['weight']}): {picture}", flush=True)
+
+
 def tryon_summary(rows: list[dict]) -> dict:
     out = {}
     for key in sorted({(r["input"], r["transfer"]) for r in rows}):
@@ -134,6 +149,7 @@ def main() -> None:
     ap.add_argument("--tryon", nargs="*", default=list(TRANSFERS), choices=list(TRANSFERS),
                     help="garment transfers whose try-ons to measure (none: skip the try-ons)")
     ap.add_argument("--no-swaps", action="store_true")
+    ap.add_argument("--picture", type=Path, help="write the worst skinned try-on's preview here (docs/images/…)")
     ap.add_argument("--fit-source", default="auto", choices=FIT_SOURCES,
                     help="auto: the body head's surface when the result has one (else under the clothes); clothed")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/smpld.json"))
@@ -164,6 +180,8 @@ def main() -> None:
             results[kind].append(out)
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     tryons = [row for kind, outs in results.items() for r in outs for row in tryon_rows(r, kind, model, args.tryon)]
+    if args.picture and tryons:
+        worst_tryon_picture(tryons, results, model, args.picture, tmp)
     for kind, outs in ({} if args.no_swaps else results).items():
         wearers = [r for r in outs if "upper" in read_layers(r)]
         for i, a in enumerate(wearers):

@@ -10,7 +10,8 @@ What the fit sees is the labelled clothed surface (SCGS face labels). Energy, on
   wide (the whole silhouette guides the facing and pose) and narrows;
 - face: the front of the head lies near skin points (front and back look alike in a silhouette);
 - priors: small pose rotations and phenotypes near the middle of their range.
-Stages: several facing directions with rotation/translation/height only, the best one kept; then pose; then all
+Stages: several facing directions with rotation/translation/height only, the best one facing where the feet point
+kept (smpl_d.facing: a front / back hint); then pose; then all
 shape. Then D (smpl_d.displacements): offsets along the normal onto visible skin and under the garments.
 """
 
@@ -25,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from smpl_d.body_model import BodyModel, BodyParams
 from smpl_d.displacements import body_displacements
+from smpl_d.facing import facing_agrees, feet_facing
 from usr.geometry.distance import MeshQuery
 from usr.labels import BACKGROUND, SKIN
 from usr.mesh.ops import vertex_normals
@@ -286,7 +288,10 @@ def fit_body(
             run(state, ["rotation", "translation"], cfg.steps_global, (cfg.start_scale,) * 2, stage)
             loss = run(state, ["rotation", "translation", "pose"], cfg.steps_start_pose, (cfg.start_scale,) * 2, stage)
             starts.append((loss, k, p, state))
-    best_loss, *_, state = min(starts, key=lambda s: s[:3])
+    # front and back look alike under clothes: only starts facing where the feet point can win (when they tell)
+    hint = feet_facing(sample_faces(mesh, np.ones(len(mesh.faces), bool), cfg.points, np.random.default_rng(cfg.seed)))
+    agreeing = [s for s in starts if facing_agrees(s[3]["rotation"].detach().numpy(), hint)]
+    best_loss, *_, state = min(agreeing or starts, key=lambda s: s[:3])
     run(state, ["rotation", "translation", "pose"], cfg.steps_pose, (cfg.start_scale, cfg.tight_scale), "body fit: pose")
     final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps_shape, (cfg.tight_scale,) * 2,
                 "body fit: shape")

@@ -5,9 +5,12 @@ it predicts, usr.scgs.layers.body_under). Fitting the body model to that surface
 it is body, the facing read from where the face's skin lies) avoids what fails under a clothed surface alone —
 a loose skirt or coat read as legs or torso, a body turned backwards — and needs one start instead of twelve.
 
-The fit is checked against the surface it was fitted to (share of the surface left uncovered, distance of the body
-from it; the thresholds of the reconstruction's body prior, smpl_d.prior); a fit that fails the check is reported
-and the caller falls back to the fit under the clothed surface (smpl_d.fit).
+The fit is checked against the surface it was fitted to: the share of that surface left more than 3 cm from the
+fitted body. On 8 validation subjects (val_proc, val_mh, 6 views) good fits left ≤ 8 % uncovered; the one gross
+failure (turned backwards: the head's labels pointed the wrong way) left 39 %. The rms distance of the body from the
+surface does not separate them (good fits 1.1–5.4 cm where the body head lost a hand or a foot, the failure 3.9 cm),
+so it is reported, not checked. A fit that fails the check is reported and the caller falls back to the fit under
+the clothed surface (smpl_d.fit).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import trimesh
 
 from smpl_d.body_model import BodyModel
 from smpl_d.displacements import body_displacements
+from smpl_d.facing import feet_facing
 from smpl_d.field_fit import FieldFitConfig, fit_to_field
 from smpl_d.fit import BodyFit, FitConfig, mesh_sdf_lattice, sample_faces
 from usr.geometry.distance import MeshQuery
@@ -32,8 +36,7 @@ class HeadFitConfig:
     field: FieldFitConfig = FieldFitConfig()
     points: int = 3000  # samples of the body surface the fit covers
     spacing: float = 0.012  # metres, the body surface's signed-distance lattice
-    max_uncovered: float = 0.25  # share of the surface > 3 cm from the fitted body (as smpl_d.prior)
-    max_off_surface_cm: float = 1.5  # rms distance of the fitted body's vertices from the surface (as smpl_d.prior)
+    max_uncovered: float = 0.25  # share of the surface > 3 cm from the fitted body (validation: good ≤ 0.08, bad 0.39)
     seed: int = 0
 
 
@@ -48,7 +51,7 @@ def fit_to_body_surface(model: BodyModel, body: trimesh.Trimesh, clothed: trimes
     points = sample_faces(body, np.ones(len(body.faces), bool), cfg.points, rng)
     _, _, tri = MeshQuery(clothed.vertices, clothed.faces).closest(points)
     field = mesh_sdf_lattice(body, cfg.spacing)
-    params, report = fit_to_field(model, field, points, face_labels[tri], cfg.field, progress)
+    params, report = fit_to_field(model, field, points, face_labels[tri], cfg.field, progress, feet_facing(points))
     vertices = model.posed(params).vertices
     d = body_displacements(vertices, model.faces, clothed, face_labels, displacements.displacement_reach,
                            displacements.displacement_under, displacements.displacement_smoothness,
@@ -56,6 +59,5 @@ def fit_to_body_surface(model: BodyModel, body: trimesh.Trimesh, clothed: trimes
     with_d = vertices + d[:, None] * vertex_normals(vertices, model.faces)
     report.update(source="body head", backend=model.name, seconds=round(time.perf_counter() - start, 1),
                   displaced_vertices=int((np.abs(d) > 1e-3).sum()),
-                  trusted=bool(report["surface_uncovered"] <= cfg.max_uncovered
-                               and report["vertices_off_surface_cm"] <= cfg.max_off_surface_cm))
+                  trusted=bool(report["surface_uncovered"] <= cfg.max_uncovered))
     return BodyFit(params, d, with_d, np.asarray(model.faces), report)

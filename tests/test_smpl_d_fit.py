@@ -17,7 +17,6 @@ from smpl_d.store import load_fit
 from tests.layered_results import layered_result, true_fit
 from usr.result import read_layers
 
-
 # the default fit's whole search (4 facings × 3 start poses), with half its optimiser steps: 1.5 cm under the clothes
 # here (the default: 1.4 cm) in half the time
 HALF_STEPS = dict(steps_global=12, steps_start_pose=13, steps_pose=75, steps_shape=75)
@@ -54,7 +53,6 @@ def test_usr_fit_uses_the_model_s_body_estimate_and_finds_a_body_facing_backward
     """A result whose body layer is the body head's (here the true body, 5 mm in and turned 180° with everything):
     `usr fit` fits to it, faces the right way, and stays close to the body under the clothes."""
     import trimesh
-
     from scipy.spatial.transform import Rotation
 
     from tests.layered_results import layered_result_with_body_head
