@@ -23,12 +23,13 @@ def edge_length_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray)
     return float(np.median(edge_length_changes(before, after, faces)))
 
 
-def garment_fidelity(rest: np.ndarray, rest_clearance: np.ndarray, moved: np.ndarray, garment_faces: np.ndarray,
+def garment_fidelity(rest: np.ndarray, rest_body: np.ndarray, moved: np.ndarray, garment_faces: np.ndarray,
                      body_vertices: np.ndarray, body_faces: np.ndarray) -> dict[str, float]:
     """How much a moved garment kept of itself: its edge-length change (median, p99, %) against its rest shape,
-    and the p99 of |gap to the new body − the gap the vertex kept on its wearer| (cm)."""
+    and the p99 of |gap to the new body − the gap the vertex had on its wearer's body `rest_body`| (cm)."""
     change = edge_length_changes(rest, moved, garment_faces)
     gap = MeshQuery(body_vertices, body_faces).signed_distance(moved)
+    rest_gap = MeshQuery(rest_body, body_faces).signed_distance(rest)
     return {"edge_change_median_pct": round(float(np.median(change)) * 100, 2),
             "edge_change_p99_pct": round(float(np.percentile(change, 99)) * 100, 2),
-            "clearance_change_p99_cm": round(float(np.percentile(np.abs(gap - rest_clearance), 99)) * 100, 2)}
+            "clearance_change_p99_cm": round(float(np.percentile(np.abs(gap - rest_gap), 99)) * 100, 2)}

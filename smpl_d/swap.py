@@ -213,7 +213,7 @@ def tryon(garment_result: Path, label: str, model: BodyModel, source_fit: SavedF
 
 def _fidelity(rest: RestShape, layers: list[Layer], label: str, body: Layer, model: BodyModel) -> dict[str, float]:
     worn = next(layer for layer in layers if layer.name == label)
-    return garment_fidelity(rest.garment, rest.clearance, np.asarray(worn.mesh.vertices), np.asarray(worn.mesh.faces),
+    return garment_fidelity(rest.garment, rest.body, np.asarray(worn.mesh.vertices), np.asarray(worn.mesh.faces),
                             np.asarray(body.mesh.vertices), model.faces)
 
 
