@@ -335,8 +335,8 @@ def smpld_section(results: list[dict]) -> list[str]:
             if bad:
                 rest = [e for e in errs if e <= 10.0]
                 lines += ["", f"`{kind}`: {len(bad)} of {len(errs)} fits fail grossly (under the clothes "
-                          f"{', '.join(f'{e:.0f}' for e in bad)} cm: a body facing backwards, knees folded under a long "
-                          f"skirt); the other {len(rest)} average {np.mean(rest):.2f} cm."]
+                          f"{', '.join(f'{e:.0f}' for e in bad)} cm; causes in the note); the other {len(rest)} average "
+                          f"{np.mean(rest):.2f} cm."]
         lines += smpld_tryon_lines(r)
         rec = s.get("recon", {})
         if rec:
