@@ -473,7 +473,9 @@ def scgs_section(results: list[dict]) -> list[str]:
                       "![SCGS labels by source](images/scgs_v2.png)", "",
                       "One benchmark subject (an open jacket over a shirt, barefoot) from 6 views: the parser alone calls the "
                       "jacket a shirt and the feet shoes; the label head alone misses the shirt in the jacket's opening; "
-                      "fused, both are right. `python benchmarks/scgs_picture.py --subject bench_proc/subject_0004 --views 6`", ""]
+                      "fused, the jacket and the shirt in its opening are found, with patches of shirt left at the back of the "
+                      "neck and on one side where the parser's 'upper' wins. "
+                      "`python benchmarks/scgs_picture.py --subject bench_proc/subject_0004 --views 6`", ""]
     return lines
 
 
