@@ -91,17 +91,21 @@ def swap_scores(a: Path, b: Path, model, tmp: Path) -> dict:
             "swap_seconds": seconds}
 
 
+def _tryon(result: Path, fit, label: str, pose: str, weight: float, transfer: str, model):
+    """One try-on of the benchmark: the result's `label` onto the anny body of `weight` (the rest at 0.5) in `pose`."""
+    params = tryon_params(model, model.shape_from_text(f"weight={weight}"), pose, fit.params.translation)
+    return tryon(result, label, model, fit, params, TRANSFERS[transfer])
+
+
 def tryon_rows(result: Path, kind: str, model, transfers: list[str]) -> list[dict]:
     """Every upper / outer / dress of a result onto parametric bodies: 2 poses × 2 weights × each transfer."""
     fit, layers, rows = load_fit(result), read_layers(result), []
     for label in (g for g in TRYON_GARMENTS if g in layers):
         for pose in TRYON_POSES:
             for weight in TRYON_WEIGHTS:
-                shape = model.shape_from_text(f"weight={weight}")
-                params = tryon_params(model, shape, pose, fit.params.translation)
                 for transfer in transfers:
                     t = time.perf_counter()
-                    dressed = tryon(result, label, model, fit, params, TRANSFERS[transfer])
+                    dressed = _tryon(result, fit, label, pose, weight, transfer, model)
                     rows.append({"input": kind, "garment": f"{result.name}:{label}", "pose": pose, "weight": weight,
                                  "transfer": transfer, **dressed.report["garment_fit"],
                                  "inside_fraction": dressed.report["garment_vertices_inside_body"][label],
@@ -116,9 +120,8 @@ def worst_tryon_picture(rows: list[dict], results: dict[str, list[Path]], model,
     worst = max(skinned, key=lambda r: r["edge_change_p99_pct"])
     name, label = worst["garment"].split(":")
     result = next(r for r in results[worst["input"]] if r.name == name)
-    fit = load_fit(result)
-    params = tryon_params(model, model.shape_from_text(f"weight={worst['weight']}"), worst["pose"], fit.params.translation)
-    out = write_dressed(tmp / "worst_tryon", tryon(result, label, model, fit, params, TRANSFERS[worst["transfer"]]))
+    dressed = _tryon(result, load_fit(result), label, worst["pose"], worst["weight"], worst["transfer"], model)
+    out = write_dressed(tmp / "worst_tryon", dressed)
     picture.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "preview.png", picture)
     print(f"worst try-on ({worst['garment']}, {worst['pose']}, weight {worst['weight']}): {picture}", flush=True)

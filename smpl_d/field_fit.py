@@ -146,8 +146,8 @@ def fit_to_field(model: BodyModel, field: LatticeSDF, points: np.ndarray, labels
             if yaw is not None:
                 run(state, ["rotation", "translation"], cfg.facing_steps, wide)
             starts.append((run(state, ["rotation", "translation", "pose", "shape"], cfg.start_steps, wide), y, state))
-    if yaw is None and any(facing_agrees(s[2]["rotation"].detach().numpy(), facing_hint) for s in starts):
-        starts = [s for s in starts if facing_agrees(s[2]["rotation"].detach().numpy(), facing_hint)]
+    if yaw is None:  # only starts facing where the feet point can win (when any does)
+        starts = [s for s in starts if facing_agrees(s[2]["rotation"].detach().numpy(), facing_hint)] or starts
     start_loss, chosen, state = min(starts, key=lambda s: s[0])
     final = run(state, ["rotation", "translation", "pose", "shape"], cfg.steps, cfg.scale)
     with torch.no_grad():

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import trimesh
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 
 from smpl_d.binding import barycentric, bind, unbind
 from usr.geometry.distance import MeshQuery
+from usr.mesh.graph import vertex_adjacency
 from usr.mesh.ops import vertex_normals
 
 
@@ -34,13 +36,6 @@ class WeightTransfer:
     max_angle: float = 50.0  # degrees between the garment's and the body's normal
     min_joint_weight: float = 0.3  # body vertices a joint drives this much or more fix its motion
     skinned: bool = True  # False: closest-triangle binding alone (the previous transfer, kept for the benchmark)
-
-
-def _edge_laplacian(faces: np.ndarray, n: int) -> sp.csr_matrix:
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    a = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
-    a = ((a + a.T) > 0).astype(np.float64)
-    return (sp.diags(np.asarray(a.sum(1)).ravel()) - a).tocsr()
 
 
 def garment_weights(garment_vertices: np.ndarray, garment_faces: np.ndarray, body_vertices: np.ndarray,
@@ -66,7 +61,8 @@ def garment_weights(garment_vertices: np.ndarray, garment_faces: np.ndarray, bod
     weights = closest.copy()
     unknown = ~known
     if unknown.any() and known.any():
-        lap = _edge_laplacian(gf, len(g))
+        adjacency = vertex_adjacency(trimesh.Trimesh(g, gf, process=False))
+        lap = (sp.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency).tocsr()
         # only components with a known vertex can be filled; the rest keep the closest point's weights
         _, comp = connected_components(lap != 0, directed=False)
         fillable = unknown & np.isin(comp, np.unique(comp[known]))
