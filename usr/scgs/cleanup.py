@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import trimesh
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from usr.labels import GARMENT_LABELS, NUM_LABELS
+from usr.mesh.graph import label_regions, region_border_counts
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,8 @@ def _same_label_graph(centres: np.ndarray, labels: np.ndarray, adjacency: sp.csr
 
 def _relabel_by_border(labels: np.ndarray, chosen: np.ndarray, adjacency: sp.csr_matrix) -> np.ndarray:
     """Each connected part of `chosen` faces (within one label) takes the other label it shares most edges with."""
-    coo = adjacency.tocoo()
-    rows, cols = coo.row, coo.col
-    n = len(labels)
-    inner = chosen[rows] & chosen[cols] & (labels[rows] == labels[cols])
-    _, comp = connected_components(sp.coo_matrix((np.ones(inner.sum()), (rows[inner], cols[inner])), shape=(n, n)),
-                                   directed=False)
-    out_edge = chosen[rows] & (labels[rows] != labels[cols]) & ~chosen[cols]
-    counts = sp.coo_matrix((np.ones(out_edge.sum()), (comp[rows[out_edge]], labels[cols[out_edge]])),
-                           shape=(comp.max() + 1, NUM_LABELS)).toarray()
+    comp = label_regions(labels, adjacency, within=chosen)
+    counts = region_border_counts(comp, labels, adjacency, NUM_LABELS, source=chosen, target=~chosen)
     has = counts.sum(1) > 0
     target = counts.argmax(1)
     return np.where(chosen & has[comp], target[comp], labels).astype(labels.dtype)
@@ -79,15 +73,9 @@ def drop_slivers(mesh: trimesh.Trimesh, labels: np.ndarray, adjacency: sp.csr_ma
 def fill_holes(mesh: trimesh.Trimesh, labels: np.ndarray, adjacency: sp.csr_matrix, max_area: float) -> np.ndarray:
     if max_area <= 0:
         return labels
-    coo = adjacency.tocoo()
-    rows, cols = coo.row, coo.col
-    n = len(labels)
-    same = labels[rows] == labels[cols]
-    _, comp = connected_components(sp.coo_matrix((np.ones(same.sum()), (rows[same], cols[same])), shape=(n, n)),
-                                   directed=False)
-    area = np.bincount(comp, weights=np.asarray(mesh.area_faces), minlength=comp.max() + 1)
-    counts = sp.coo_matrix((np.ones((~same).sum()), (comp[rows[~same]], labels[cols[~same]])),
-                           shape=(len(area), NUM_LABELS)).toarray() > 0
+    comp = label_regions(labels, adjacency)
+    area = np.bincount(comp, weights=np.asarray(mesh.area_faces))
+    counts = region_border_counts(comp, labels, adjacency, NUM_LABELS) > 0
     single = counts.sum(1) == 1
     around = counts.argmax(1)
     hole = single & (area < max_area) & np.isin(around, GARMENT_LABELS)

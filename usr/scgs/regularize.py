@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 import trimesh
-from scipy.sparse.csgraph import connected_components
 
 from usr.labels import LABEL_NAMES, NUM_LABELS
-from usr.mesh.graph import face_adjacency_matrix
+from usr.mesh.graph import face_adjacency_matrix, label_regions, region_border_counts
 from usr.scgs.votes import FaceVotes
 
 
@@ -58,19 +57,13 @@ def remove_islands(mesh: trimesh.Trimesh, labels: np.ndarray, adjacency: sp.csr_
                    rounds: int = 8) -> np.ndarray:
     labels = labels.copy()
     area = np.asarray(mesh.area_faces)
-    rows, cols = adjacency.nonzero()
     for _ in range(rounds):
-        same = labels[rows] == labels[cols]
-        graph = sp.coo_matrix((np.ones(same.sum()), (rows[same], cols[same])), shape=adjacency.shape)
-        n, comp = connected_components(graph, directed=False)
-        comp_area = np.bincount(comp, weights=area, minlength=n)
-        small = comp_area < min_area
+        comp = label_regions(labels, adjacency)
+        small = np.bincount(comp, weights=area) < min_area
         if not small[comp].any():
             break
         # border counts between each small component and its neighbouring labels
-        border = ~same & small[comp[rows]]
-        counts = sp.coo_matrix((np.ones(border.sum()), (comp[rows[border]], labels[cols[border]])),
-                               shape=(n, NUM_LABELS)).toarray()
+        counts = region_border_counts(comp, labels, adjacency, NUM_LABELS, source=small[comp])
         has = counts.sum(1) > 0
         target = counts.argmax(1)
         new = np.where(small[comp] & has[comp], target[comp], labels)
